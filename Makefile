@@ -1,0 +1,100 @@
+# Wennuan: `make run` sets up and starts the product; `make test` sets up and runs every check.
+# Works on a fresh machine with python3 (>= 3.11), make and git.
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+export PATH := $(abspath $(VENV))/bin:$(PATH)
+export PYTHONUNBUFFERED := 1
+# The local PostgreSQL server used by the second test tier when DATABASE_URL is not set.
+PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/wennuan
+CHROMIUM ?= /usr/bin/chromium
+
+.PHONY: run test setup demo lint format typecheck pytest test-pg test-e2e bench lock messages clean
+
+$(VENV)/.created:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Wennuan needs Python 3.11 or newer")'
+	@$(PYTHON) -m venv $(VENV) 2>/dev/null || { \
+	  echo "python3 -m venv failed: installing Debian's python3-venv"; \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && apt-get install -y -qq python3-venv && $(PYTHON) -m venv $(VENV); \
+	  else echo "Run: sudo apt-get install python3-venv   and then make again"; exit 1; fi; }
+	@touch $@
+
+# Runtime packages, pinned by constraints.txt.
+$(VENV)/.runtime: $(VENV)/.created pyproject.toml constraints.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e .
+	@touch $@
+
+# Development packages (tests, linters, browser driver), pinned the same way.
+$(VENV)/.dev: $(VENV)/.runtime
+	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	@touch $@
+
+setup: $(VENV)/.runtime
+	@mkdir -p var
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py collectstatic --noinput --verbosity 0
+	$(PY) manage.py demo_city --if-empty
+
+run: setup
+	@$(PY) manage.py demo_logins
+	$(VENV)/bin/honcho start
+
+demo: $(VENV)/.runtime
+	$(PY) manage.py demo_city --households $${HOUSEHOLDS:-20000} --seed $${SEED:-2020}
+
+lint: $(VENV)/.dev
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+format: $(VENV)/.dev
+	$(PY) -m ruff format .
+	$(PY) -m ruff check --fix .
+
+typecheck: $(VENV)/.dev
+	$(PY) -m mypy
+
+pytest: $(VENV)/.dev
+	$(PY) -m pytest -q
+
+# The same suite on PostgreSQL, when a server is reachable.
+test-pg: $(VENV)/.dev
+	@url="$${DATABASE_URL:-$(PG_TEST_URL)}"; \
+	if $(PY) scripts/db_reachable.py "$$url"; then \
+	  echo "== test suite on PostgreSQL ($$url)"; DATABASE_URL="$$url" $(PY) -m pytest -q; \
+	else echo "== PostgreSQL not reachable at $$url: PostgreSQL tier skipped"; fi
+
+# Browser journeys in real Chromium, when it is installed.
+test-e2e: $(VENV)/.dev
+	@if [ -x "$(CHROMIUM)" ]; then \
+	  echo "== browser journeys in $(CHROMIUM)"; CHROMIUM_PATH="$(CHROMIUM)" $(PY) -m pytest -q e2e; \
+	else echo "== $(CHROMIUM) not found: browser tier skipped (apt-get install chromium)"; fi
+
+test: $(VENV)/.dev
+	@mkdir -p var
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+	$(PY) -m mypy
+	$(PY) manage.py check
+	$(PY) manage.py makemigrations --check --dry-run
+	$(PY) scripts/check_translations.py
+	@echo "== test suite on SQLite"
+	$(PY) -m pytest -q
+	@$(MAKE) --no-print-directory test-pg
+	@$(MAKE) --no-print-directory test-e2e
+
+bench: $(VENV)/.dev
+	$(PY) bench/demo_city.py
+	$(PY) bench/household_lookup.py
+
+# Re-pin every dependency to what is installed now (run after changing pyproject.toml).
+lock: $(VENV)/.dev
+	$(PY) -m pip freeze --exclude-editable --exclude wennuan | sort > constraints.txt
+
+messages: $(VENV)/.dev
+	$(PY) manage.py makemessages -l zh_Hans --no-obsolete --no-location -i ".venv/*" -i "var/*"
+	$(PY) scripts/check_translations.py --compile
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

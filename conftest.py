@@ -1,0 +1,39 @@
+"""Fixtures shared by every app's tests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.test import Client
+
+from wennuan.demo.services import build_demo_city
+
+
+def pytest_configure(config: Any) -> None:
+    # Tests render templates without running collectstatic first: plain storage,
+    # and an existing (empty) STATIC_ROOT so WhiteNoise has nothing to warn about.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    settings.STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+
+
+@pytest.fixture
+def demo_city(db: Any) -> None:
+    """A small but complete demo city (2,000 households, seed 7)."""
+    build_demo_city(households=2_000, seed=7)
+
+
+@pytest.fixture
+def login(client: Client) -> Any:
+    """Log the test client in as a user name from the demo city; returns the client."""
+    from wennuan.people.models import User
+
+    def _login(username: str) -> Client:
+        client.force_login(User.objects.get(username=username))
+        return client
+
+    return _login

@@ -1,0 +1,36 @@
+"""Exit 0 when the database at the given URL accepts connections (used by `make test-pg`).
+
+For PostgreSQL, connecting to the server's `postgres` database is enough: the test
+runner creates its own test database.
+"""
+
+from __future__ import annotations
+
+import sys
+from urllib.parse import urlparse
+
+
+def main(url: str) -> int:
+    parsed = urlparse(url)
+    if parsed.scheme not in {"postgres", "postgresql", "pgsql"}:
+        return 0
+    try:
+        import psycopg
+    except ImportError:
+        return 1
+    try:
+        with psycopg.connect(
+            host=parsed.hostname or "127.0.0.1",
+            port=parsed.port or 5432,
+            user=parsed.username or "postgres",
+            password=parsed.password or None,
+            dbname="postgres",
+            connect_timeout=3,
+        ):
+            return 0
+    except psycopg.Error:
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1]))

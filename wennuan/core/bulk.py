@@ -1,0 +1,46 @@
+"""Set-based inserts for hot paths: COPY on PostgreSQL, executemany elsewhere."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from django.db import connection, models
+
+
+def insert_rows(
+    model: type[models.Model], columns: Sequence[str], rows: Iterable[Sequence[Any]]
+) -> int:
+    """Insert plain value tuples into ``model``'s table; returns how many.
+
+    ``columns`` are field names (``building`` for a foreign key is given as its id).
+    Skips the ORM's per-object work; callers validate first and run in a transaction.
+    """
+    table = model._meta.db_table
+    fields = [model._meta.get_field(name) for name in columns]
+    db_columns = [f.column for f in fields if isinstance(f, models.Field) and f.column]
+    if len(db_columns) != len(fields):
+        raise ValueError(f"not concrete fields of {model.__name__}: {columns}")
+    quoted = ", ".join(connection.ops.quote_name(c) for c in db_columns)
+    count = 0
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            raw = cursor.cursor  # psycopg 3 cursor under Django's wrapper
+            with raw.copy(f"COPY {connection.ops.quote_name(table)} ({quoted}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+                    count += 1
+            return count
+        placeholders = ", ".join(["%s"] * len(db_columns))
+        sql = f"INSERT INTO {connection.ops.quote_name(table)} ({quoted}) VALUES ({placeholders})"
+        batch: list[Sequence[Any]] = []
+        for row in rows:
+            batch.append(row)
+            if len(batch) >= 10_000:
+                cursor.executemany(sql, batch)
+                count += len(batch)
+                batch = []
+        if batch:
+            cursor.executemany(sql, batch)
+            count += len(batch)
+    return count

@@ -1,0 +1,35 @@
+"""Template context shared by every page: the role-based navigation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+
+def navigation(request: HttpRequest) -> dict[str, Any]:
+    """The menu entries this user's role may use, with the current one marked."""
+    user = request.user
+    if not user.is_authenticated:
+        return {"nav_items": []}
+    items: list[tuple[str, Any]] = [
+        ("home", _("Overview")),
+        ("grid:household_search", _("Households")),
+        ("grid:zone_list", _("Zones")),
+    ]
+    if user.sees_whole_city:
+        items.append(("grid:station_list", _("Stations")))
+        items.append(("grid:coverage", _("Coverage audit")))
+    if user.can_manage:
+        items.append(("grid:import", _("Import")))
+    if user.is_staff:
+        items.append(("admin:index", _("Master data")))
+    path = request.path
+    nav = []
+    for name, label in items:
+        url = reverse(name)
+        active = path == url if url == "/" else path.startswith(url)
+        nav.append({"url": url, "label": label, "active": active})
+    return {"nav_items": nav}

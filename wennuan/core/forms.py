@@ -1,0 +1,45 @@
+"""Forms of shared infrastructure."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.forms import AuthenticationForm
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from wennuan.core.services import (
+    clear_failed_logins,
+    login_is_locked,
+    record_failed_login,
+)
+
+
+def client_address(request: Any) -> str | None:
+    """The client's address as the web server saw it (no proxy header trusted here)."""
+    address = request.META.get("REMOTE_ADDR") if request is not None else None
+    return address or None
+
+
+class ThrottledAuthenticationForm(AuthenticationForm):
+    """The login form, refusing further tries after too many recent failures."""
+
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "locked": _(
+            "Too many failed attempts. Wait 15 minutes and try again, or ask an administrator."
+        ),
+    }
+
+    def clean(self) -> dict[str, Any]:
+        username = (self.data.get("username") or "").strip()
+        address = client_address(self.request)
+        if login_is_locked(username=username, ip_address=address):
+            raise ValidationError(self.error_messages["locked"], code="locked")
+        try:
+            cleaned = super().clean()
+        except ValidationError:
+            record_failed_login(username=username, ip_address=address)
+            raise
+        clear_failed_logins(username=username)
+        return cleaned

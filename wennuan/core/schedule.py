@@ -1,0 +1,59 @@
+"""The periodic jobs the scheduler enqueues, written as data.
+
+A job is due when its interval has passed since it was last enqueued, or, for a
+daily job, when today's (local time) slot has passed and it has not been enqueued
+since. A job never enqueued before is due at once, so a fresh install has results.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from typing import Any
+
+from django.utils import timezone
+from django.utils.module_loading import import_string
+
+
+@dataclass(frozen=True)
+class PeriodicJob:
+    """One periodic job: a task (by dotted path) and either an interval or a daily time."""
+
+    name: str
+    task_path: str
+    every: timedelta | None = None
+    daily_at: time | None = None
+
+    def is_due(self, *, now: datetime, last_enqueued_at: datetime | None) -> bool:
+        """Whether the job should be enqueued at ``now``."""
+        if last_enqueued_at is None:
+            return True
+        if self.every is not None:
+            return now - last_enqueued_at >= self.every
+        assert self.daily_at is not None
+        local_now = timezone.localtime(now)
+        slot = local_now.replace(
+            hour=self.daily_at.hour, minute=self.daily_at.minute, second=0, microsecond=0
+        )
+        if slot > local_now:
+            slot -= timedelta(days=1)
+        return last_enqueued_at < slot
+
+    @property
+    def task(self) -> Any:
+        """The django-tasks Task object."""
+        return import_string(self.task_path)
+
+
+SCHEDULE: tuple[PeriodicJob, ...] = (
+    PeriodicJob(
+        name="coverage-audit",
+        task_path="wennuan.grid.tasks.run_coverage_audit",
+        daily_at=time(2, 0),
+    ),
+    PeriodicJob(
+        name="prune-failed-logins",
+        task_path="wennuan.core.tasks.prune_failed_logins_task",
+        every=timedelta(hours=1),
+    ),
+)

@@ -1,0 +1,101 @@
+"""The scheduler: one lease holder enqueues periodic tasks; a real worker runs them."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from django.core.management import call_command
+from django_tasks_db.models import DBTaskResult
+
+from wennuan.core.models import Lease, ScheduledRun
+from wennuan.core.schedule import PeriodicJob
+from wennuan.core.services import acquire_lease, release_lease, run_scheduler_tick
+from wennuan.grid.models import CoverageReport
+
+pytestmark = pytest.mark.django_db(transaction=True)
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def test_second_holder_cannot_take_a_live_lease():
+    assert acquire_lease(name="x", holder="a", seconds=30)
+    assert not acquire_lease(name="x", holder="b", seconds=30)
+    assert Lease.objects.get(name="x").holder == "a"
+    assert acquire_lease(name="x", holder="a", seconds=30), "the holder renews its own lease"
+
+
+def test_expired_lease_passes_to_the_standby():
+    with time_machine.travel(datetime(2026, 12, 1, 8, 0, tzinfo=SHANGHAI), tick=False) as clock:
+        assert acquire_lease(name="x", holder="a", seconds=30)
+        clock.shift(timedelta(seconds=31))
+        assert acquire_lease(name="x", holder="b", seconds=30)
+        assert not acquire_lease(name="x", holder="a", seconds=30)
+
+
+def test_released_lease_is_free_at_once():
+    acquire_lease(name="x", holder="a", seconds=30)
+    release_lease(name="x", holder="a")
+    assert acquire_lease(name="x", holder="b", seconds=30)
+
+
+def test_only_the_lease_holder_enqueues(demo_city):
+    first = run_scheduler_tick(holder="scheduler-a")
+    second = run_scheduler_tick(holder="scheduler-b")
+
+    assert "coverage-audit" in first
+    assert second == []
+    assert (
+        DBTaskResult.objects.filter(task_path="wennuan.grid.tasks.run_coverage_audit").count() == 1
+    )
+
+
+def test_enqueued_audit_is_run_by_the_database_worker(demo_city):
+    run_scheduler_tick(holder="scheduler-a")
+    assert not CoverageReport.objects.exists()
+
+    call_command("db_worker", "--batch", "--queue-name", "default", "--no-startup-delay")
+
+    report = CoverageReport.objects.get()
+    assert report.gap_count == 0
+    assert (
+        DBTaskResult.objects.get(task_path="wennuan.grid.tasks.run_coverage_audit").status
+        == "SUCCESSFUL"
+    )
+
+
+def test_nightly_job_runs_once_per_night(demo_city):
+    with time_machine.travel(datetime(2026, 12, 1, 1, 0, tzinfo=SHANGHAI), tick=False) as clock:
+        assert "coverage-audit" in run_scheduler_tick(holder="a")  # first start: run at once
+        clock.shift(timedelta(minutes=30))
+        assert "coverage-audit" not in run_scheduler_tick(holder="a")
+        clock.shift(timedelta(minutes=31))  # 02:01, past the nightly slot
+        assert "coverage-audit" in run_scheduler_tick(holder="a")
+        clock.shift(timedelta(hours=12))
+        assert "coverage-audit" not in run_scheduler_tick(holder="a")
+    assert ScheduledRun.objects.get(name="coverage-audit").last_enqueued_at == datetime(
+        2026, 12, 1, 2, 1, tzinfo=SHANGHAI
+    )
+
+
+def test_interval_job_is_due_after_its_interval():
+    job = PeriodicJob(name="j", task_path="x", every=timedelta(hours=1))
+    last = datetime(2026, 12, 1, 8, 0, tzinfo=SHANGHAI)
+    assert job.is_due(now=last, last_enqueued_at=None)
+    assert not job.is_due(now=last + timedelta(minutes=59), last_enqueued_at=last)
+    assert job.is_due(now=last + timedelta(hours=1), last_enqueued_at=last)
+
+
+def test_daily_job_slot_is_in_local_time():
+    job = PeriodicJob(name="j", task_path="x", daily_at=time(2, 0))
+    last = datetime(2026, 12, 1, 2, 0, tzinfo=SHANGHAI)
+    # 01:59 Shanghai the next day is 17:59 UTC: not yet due.
+    assert not job.is_due(now=datetime(2026, 12, 2, 1, 59, tzinfo=SHANGHAI), last_enqueued_at=last)
+    assert job.is_due(now=datetime(2026, 12, 2, 2, 0, tzinfo=SHANGHAI), last_enqueued_at=last)
+
+
+def test_scheduler_command_runs_one_tick_and_releases_its_lease(demo_city, capsys):
+    call_command("scheduler", "--once")
+    assert "enqueued coverage-audit" in capsys.readouterr().out
+    assert not Lease.objects.exists()

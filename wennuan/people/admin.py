@@ -1,0 +1,33 @@
+"""Django admin for staff."""
+
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin
+from django.utils.translation import gettext_lazy as _
+
+from wennuan.people.models import User
+
+
+@admin.register(User)
+class StaffAdmin(UserAdmin[User]):
+    list_display = ["username", "full_name", "role", "phone", "is_party_member", "is_active"]
+    list_filter = ["role", "is_party_member", "is_active"]
+    search_fields = ["username", "full_name", "phone"]
+    autocomplete_fields = ["supervisor", "community"]
+    fieldsets = (
+        (None, {"fields": ("username", "password")}),
+        (
+            _("Person"),
+            {"fields": ("full_name", "email", "phone", "role", "supervisor", "community")},
+        ),
+        (_("Party"), {"fields": ("is_party_member", "vanguard_post")}),
+        (_("Permissions"), {"fields": ("is_active", "is_staff", "is_superuser", "groups")}),
+    )
+    add_fieldsets = (
+        (
+            None,
+            {
+                "classes": ("wide",),
+                "fields": ("username", "full_name", "role", "password1", "password2"),
+            },
+        ),
+    )

@@ -1,0 +1,16 @@
+"""URL configuration of Wennuan."""
+
+from django.contrib import admin
+from django.contrib.auth.views import LogoutView
+from django.urls import include, path
+
+from wennuan.core import views as core_views
+
+urlpatterns = [
+    path("", core_views.home, name="home"),
+    path("login/", core_views.WennuanLoginView.as_view(), name="login"),
+    path("logout/", LogoutView.as_view(), name="logout"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("grid/", include("wennuan.grid.urls")),
+    path("admin/", admin.site.urls),
+]
