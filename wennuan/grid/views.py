@@ -125,7 +125,12 @@ def zone_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "grid/zone_detail.html",
-        {"zone": zone, "buildings": buildings, "duties": duty_people_for_zone(zone.pk)},
+        {
+            "zone": zone,
+            "buildings": buildings,
+            "duties": duty_people_for_zone(zone.pk),
+            "partners": list(zone.partner_communities.select_related("community")),
+        },
     )
 
 
