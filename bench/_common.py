@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import argparse
+import json
 import os
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -61,3 +64,46 @@ def peak_rss_mb() -> float:
     import resource
 
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def parse_args(doc: str) -> argparse.Namespace:
+    """The options every benchmark takes: city size and backend."""
+    parser = argparse.ArgumentParser(
+        description=doc, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--households", type=int, default=1_000_000)
+    parser.add_argument("--backend", default="all", choices=["all", "sqlite", "postgresql"])
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    return parser.parse_args()
+
+
+def run_per_backend(script: str, args: argparse.Namespace) -> Iterator[tuple[str, dict]]:
+    """Run the script's child mode once per backend, each in a fresh process, yielding its JSON."""
+    for backend in backends(args.backend):
+        command = [
+            sys.executable,
+            script,
+            "--child",
+            "--backend",
+            backend,
+            "--households",
+            str(args.households),
+        ]
+        out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+        yield backend, json.loads(out.strip().splitlines()[-1])
+
+
+def in_fresh_database(backend: str, name: str, measure: Callable[[], dict]) -> None:
+    """Configure Django on a new database, migrate, run ``measure``, print its JSON, drop the database."""
+    url = fresh_database_url(backend, name)
+    try:
+        setup_django(url)
+        from django.core.management import call_command
+
+        call_command("migrate", verbosity=0)
+        print(json.dumps({"backend": backend, **measure()}))
+    finally:
+        from django.db import connections
+
+        connections.close_all()
+        drop_database(backend, name)

@@ -10,16 +10,13 @@ under 180 s on 2 cores.
 
 from __future__ import annotations
 
-import argparse
-import json
 import random
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import backends, drop_database, fresh_database_url, peak_rss_mb, setup_django
+from _common import in_fresh_database, parse_args, peak_rss_mb, run_per_backend
 
 
 def raw_insert_seconds(households: int) -> float:
@@ -66,75 +63,33 @@ def raw_insert_seconds(households: int) -> float:
     return time.perf_counter() - started
 
 
-def child(backend: str, households: int) -> None:
-    name = "wennuan_bench_demo"
-    url = fresh_database_url(backend, name)
-    try:
-        setup_django(url)
-        from django.core.management import call_command
+def measure(households: int) -> dict:
+    from wennuan.demo.services import build_demo_city
 
-        from wennuan.demo.services import build_demo_city
-
-        call_command("migrate", verbosity=0)
-        started = time.perf_counter()
-        stats = build_demo_city(households=households, seed=2020)
-        app = time.perf_counter() - started
-        peak_app = peak_rss_mb()  # before the baseline holds its own copy of the rows
-        raw = raw_insert_seconds(households)
-        print(
-            json.dumps(
-                {
-                    "backend": backend,
-                    "households": households,
-                    "app_s": app,
-                    "raw_s": raw,
-                    "buildings": stats.counts["buildings"],
-                    "peak_rss_mb": peak_app,
-                }
-            )
-        )
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        drop_database(backend, name)
+    started = time.perf_counter()
+    stats = build_demo_city(households=households, seed=2020)
+    app = time.perf_counter() - started
+    peak_app = peak_rss_mb()  # before the baseline holds its own copy of the rows
+    raw = raw_insert_seconds(households)
+    return {
+        "households": households,
+        "app_s": app,
+        "raw_s": raw,
+        "buildings": stats.counts["buildings"],
+        "peak_rss_mb": peak_app,
+    }
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--households", type=int, default=1_000_000)
-    parser.add_argument("--backend", default="all", choices=["all", "sqlite", "postgresql"])
-    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
-    args = parser.parse_args()
+    args = parse_args(__doc__)
     if args.child:
-        child(args.backend, args.households)
+        in_fresh_database(args.backend, "wennuan_bench_demo", lambda: measure(args.households))
         return
     print(f"demo city, {args.households:,} households (each backend in its own process)")
     print(
         f"{'backend':<11} {'demo city s':>12} {'raw rows s':>11} {'ratio':>6} {'hh/s':>9} {'peak MB':>8}  target"
     )
-    for backend in backends(args.backend):
-        out = (
-            subprocess.run(
-                [
-                    sys.executable,
-                    __file__,
-                    "--child",
-                    "--backend",
-                    backend,
-                    "--households",
-                    str(args.households),
-                ],
-                capture_output=True,
-                text=True,
-                check=True,
-            )
-            .stdout.strip()
-            .splitlines()[-1]
-        )
-        r = json.loads(out)
+    for backend, r in run_per_backend(__file__, args):
         ok = "ok (<180 s)" if r["app_s"] < 180 else "MISSED (>=180 s)"
         print(
             f"{backend:<11} {r['app_s']:>12.1f} {r['raw_s']:>11.1f} {r['app_s'] / r['raw_s']:>6.2f} "
