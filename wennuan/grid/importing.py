@@ -52,6 +52,8 @@ class RowError:
     message: str
 
     def __str__(self) -> str:
+        if self.line == 0:  # about the whole file, such as its encoding
+            return self.message
         where = _("line %(line)s") % {"line": self.line}
         return (
             f"{where}, {self.column}: {self.message}" if self.column else f"{where}: {self.message}"
@@ -179,22 +181,21 @@ def read_rows(kind: str, text: str) -> list[tuple[int, Row]]:
     try:
         for raw in reader:
             if None in raw:
-                raise ImportFailed(
-                    [
-                        RowError(
-                            reader.line_num,
-                            "",
-                            _("the row has more values than the header has columns"),
-                        )
-                    ]
+                errors.append(
+                    RowError(
+                        reader.line_num,
+                        "",
+                        _("the row has more values than the header has columns"),
+                    )
                 )
+                continue
             row = {key: (value or "").strip() for key, value in raw.items()}
             if any(row.values()):
                 rows.append((reader.line_num, row))
     except csv.Error as exc:
-        raise ImportFailed(
-            [RowError(reader.line_num, "", _("not valid CSV: %(error)s") % {"error": exc})]
-        ) from exc
+        errors.append(RowError(reader.line_num, "", _("not valid CSV: %(error)s") % {"error": exc}))
+    if errors:
+        raise ImportFailed(errors)
     if not rows:
         raise ImportFailed([RowError(2, "", _("the file has a header but no rows"))])
     return rows

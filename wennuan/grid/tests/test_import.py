@@ -157,6 +157,18 @@ def test_bad_encoding_is_refused(building):
     assert snapshot() == before
 
 
+def test_rows_with_too_many_values_are_all_listed(building):
+    data = households_csv(
+        "A1,B-IMPORT,1,101,60,heating,x,13800001111,extra",
+        "A2,B-IMPORT,1,102,60,heating,x,13800001112",
+        "A3,B-IMPORT,1,103,60,heating,x,13800001113,extra,more",
+    )
+    with pytest.raises(ImportFailed) as failed:
+        import_grid(kind="households", data=data, file_name="x.csv")
+    assert [e.line for e in failed.value.errors] == [2, 4]
+    assert not Household.objects.exists()
+
+
 def test_missing_and_unknown_columns_are_named(building):
     with pytest.raises(ImportFailed) as failed:
         import_grid(
