@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "wennuan.people",
     "wennuan.grid",
     "wennuan.community",
+    "wennuan.notify",
     "wennuan.demo",
 ]
 
@@ -188,6 +189,20 @@ TASKS = {
 # The scheduler holds a lease in the database so that only one instance enqueues.
 SCHEDULER_LEASE_SECONDS = env_int("SCHEDULER_LEASE_SECONDS", 30)
 SCHEDULER_TICK_SECONDS = env_int("SCHEDULER_TICK_SECONDS", 5)
+
+# Notifications: an outbox table, delivered by the worker through one transport per
+# channel. "console" writes to the log and var/outbox.log (development); "http" posts
+# to an SMS gateway; e-mail goes through Django's EMAIL_BACKEND.
+NOTIFY_SMS_TRANSPORT = env_str("NOTIFY_SMS_TRANSPORT", "console")
+NOTIFY_SMS_GATEWAY_URL = env_str("NOTIFY_SMS_GATEWAY_URL", "")
+NOTIFY_SMS_GATEWAY_KEY = env_str("NOTIFY_SMS_GATEWAY_KEY", "")
+NOTIFY_SMS_TIMEOUT_SECONDS = env_int("NOTIFY_SMS_TIMEOUT_SECONDS", 10)
+NOTIFY_MAX_ATTEMPTS = env_int("NOTIFY_MAX_ATTEMPTS", 8)
+NOTIFY_RETRY_BASE_SECONDS = env_int("NOTIFY_RETRY_BASE_SECONDS", 30)
+EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "wennuan@localhost")
+# The public address residents reach the portal on (links in SMS messages).
+PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", "http://127.0.0.1:8000")
 
 # Domain settings.
 COVERAGE_MAX_HOUSEHOLDS_PER_OWNER = env_int("COVERAGE_MAX_HOUSEHOLDS_PER_OWNER", 2500)
