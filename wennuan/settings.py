@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "wennuan.grid",
     "wennuan.community",
     "wennuan.notify",
+    "wennuan.service",
     "wennuan.demo",
 ]
 
@@ -124,6 +125,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "PRAGMA cache_size=-65536;"
         ),
     }
+    # Tests use a file too: an in-memory database shares one cache across threads and
+    # answers "table is locked" where a real file (WAL + busy timeout) waits its turn.
+    # One file per test process, so two test runs on one machine never share it.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-wennuan-{os.getpid()}.sqlite3")}
 
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Server-side binding sends the same SQL text for every lookup, so psycopg
@@ -203,6 +208,31 @@ EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.Emai
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "wennuan@localhost")
 # The public address residents reach the portal on (links in SMS messages).
 PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", "http://127.0.0.1:8000")
+
+# Service requests.
+# A staff member with this many open requests is skipped by dispatch.
+SERVICE_OPEN_WORK_CAP = env_int("SERVICE_OPEN_WORK_CAP", 15)
+# The heating season (month-day, inclusive): SLAs run 24/7 inside it and on working
+# hours (Mon–Fri 08:00–17:00) outside it.
+HEATING_SEASON_START = env_str("HEATING_SEASON_START", "11-15")
+HEATING_SEASON_END = env_str("HEATING_SEASON_END", "04-05")
+# Requests from vulnerable households, or with an indoor temperature below this,
+# get one level more priority and SLA targets multiplied by the factor (percent).
+SERVICE_COLD_CELSIUS = env_int("SERVICE_COLD_CELSIUS", 16)
+SERVICE_URGENT_SLA_PERCENT = env_int("SERVICE_URGENT_SLA_PERCENT", 50)
+# A due time is "about to breach" once this share (percent) of its window has passed.
+SERVICE_AT_RISK_PERCENT = env_int("SERVICE_AT_RISK_PERCENT", 80)
+# A breach escalates to the owner's supervisor, then, this many minutes later, to the
+# dispatcher on duty.
+SERVICE_ESCALATION_STEP_MINUTES = env_int("SERVICE_ESCALATION_STEP_MINUTES", 30)
+# Resolved requests close by themselves when the resident has not answered in this many days.
+SERVICE_AUTO_CLOSE_DAYS = env_int("SERVICE_AUTO_CLOSE_DAYS", 3)
+# Whether residents see the phone number of the staff member handling their request.
+SERVICE_SHOW_STAFF_PHONE = env_bool("SERVICE_SHOW_STAFF_PHONE", False)
+# Resident verification codes.
+OTP_TTL_MINUTES = env_int("OTP_TTL_MINUTES", 10)
+OTP_MAX_ATTEMPTS = env_int("OTP_MAX_ATTEMPTS", 5)
+OTP_MAX_PER_HOUR = env_int("OTP_MAX_PER_HOUR", 5)
 
 # Domain settings.
 COVERAGE_MAX_HOUSEHOLDS_PER_OWNER = env_int("COVERAGE_MAX_HOUSEHOLDS_PER_OWNER", 2500)

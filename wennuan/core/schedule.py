@@ -52,6 +52,21 @@ SCHEDULE: tuple[PeriodicJob, ...] = (
         daily_at=time(2, 0),
     ),
     PeriodicJob(
+        name="sla-sweep",
+        task_path="wennuan.service.tasks.sweep_sla_task",
+        every=timedelta(minutes=1),
+    ),
+    PeriodicJob(
+        name="auto-close-resolved",
+        task_path="wennuan.service.tasks.auto_close_task",
+        every=timedelta(hours=1),
+    ),
+    PeriodicJob(
+        name="deliver-notifications",
+        task_path="wennuan.notify.tasks.deliver_due_task",
+        every=timedelta(minutes=1),
+    ),
+    PeriodicJob(
         name="prune-failed-logins",
         task_path="wennuan.core.tasks.prune_failed_logins_task",
         every=timedelta(hours=1),

@@ -110,6 +110,7 @@ COMPLEX_WORDS_A = [
 COMPLEX_WORDS_B = ["小区", "花园", "家园", "新村", "苑", "公寓", "雅居", "名邸", "嘉园", "里"]
 SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕"
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰萍红建国海燕文斌志伟晓东鹏飞"
+VULNERABILITIES = ["独居老人", "家有婴儿", "卧床病人", "残疾人"]
 DEMO_LOGINS = [
     ("manager", Role.MANAGER, "演示经理"),
     ("dispatcher", Role.DISPATCHER, "演示调度员"),
@@ -539,6 +540,8 @@ def _households(rng: random.Random, buildings: list[_Building], report: Progress
         "occupant_name",
         "phone",
         "alt_phone",
+        "vulnerable",
+        "vulnerability_note",
     ]
     statuses = (
         [HeatingStatus.HEATING.value] * 93
@@ -559,6 +562,7 @@ def _households(rng: random.Random, buildings: list[_Building], report: Progress
                 within = k % per_entrance
                 unit = f"{within // 2 + 1}{within % 2 + 1:02d}"
                 alt = _phone(rng) if rng.random() < 0.3 else ""
+                vulnerable = rng.random() < 0.03
                 yield (
                     f"{3706000000 + inserted}",
                     building_id,
@@ -570,6 +574,8 @@ def _households(rng: random.Random, buildings: list[_Building], report: Progress
                     _person_name(rng),
                     _phone(rng),
                     alt,
+                    vulnerable,
+                    rng.choice(VULNERABILITIES) if vulnerable else "",
                 )
                 if inserted % 10_000 == 0:
                     report("households", 10_000)

@@ -286,6 +286,7 @@ class Building(models.Model):
         verbose_name = _("building")
         verbose_name_plural = _("buildings")
         ordering = ["code"]
+        indexes = [models.Index(fields=["latitude", "longitude"], name="building_position")]
 
     def __str__(self) -> str:
         return self.address
@@ -311,6 +312,10 @@ class Household(models.Model):
     occupant_name = models.CharField(_("occupant name"), max_length=64, blank=True)
     phone = models.CharField(_("phone"), max_length=20, blank=True, db_index=True)
     alt_phone = models.CharField(_("second phone"), max_length=20, blank=True, db_index=True)
+    # Elderly living alone, infants, the bedridden: their requests get priority and
+    # tighter SLAs. Only roles that need it see the note (see service views).
+    vulnerable = models.BooleanField(_("vulnerable household"), default=False)
+    vulnerability_note = models.CharField(_("vulnerability note"), max_length=200, blank=True)
 
     objects = HouseholdQuerySet.as_manager()
 

@@ -84,6 +84,19 @@ def household_chain(
     )
 
 
+def nearest_building(latitude: float, longitude: float, *, radius_deg: float = 0.01) -> Building | None:
+    """The building closest to a point (within about a kilometre), for reports made at a place."""
+    nearby = Building.objects.filter(
+        latitude__range=(latitude - radius_deg, latitude + radius_deg),
+        longitude__range=(longitude - radius_deg, longitude + radius_deg),
+    ).only("pk", "latitude", "longitude", "station_id", "zone_id")
+    return min(
+        nearby,
+        key=lambda b: (b.latitude - latitude) ** 2 + (b.longitude - longitude) ** 2,
+        default=None,
+    )
+
+
 PHONE_QUERY = re.compile(r"^\+?[\d\- ]{7,20}$")
 ACCOUNT_QUERY = re.compile(r"^[A-Za-z]{0,4}\d{4,20}$")
 

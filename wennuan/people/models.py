@@ -6,7 +6,7 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from wennuan.people.choices import CITYWIDE_ROLES, MANAGING_ROLES, ZONE_ROLES, Role
+from wennuan.people.choices import CITYWIDE_ROLES, MANAGING_ROLES, ZONE_ROLES, HealthStatus, Role
 
 
 class User(AbstractUser):
@@ -32,6 +32,13 @@ class User(AbstractUser):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="reports",
+    )
+    health_status = models.CharField(
+        _("health status"),
+        max_length=12,
+        choices=HealthStatus.choices,
+        default=HealthStatus.FIT,
+        help_text=_("Only fit staff are sent work; the daily health check-in updates this."),
     )
     community = models.ForeignKey(
         "grid.Community",
@@ -73,3 +80,51 @@ class User(AbstractUser):
     def can_manage(self) -> bool:
         """Whether this user may import and edit master data."""
         return self.is_superuser or self.role in MANAGING_ROLES
+
+
+class Shift(models.Model):
+    """One entry of the duty roster: a person on duty from ``starts_at`` to ``ends_at``.
+
+    ``leads_dispatch`` marks the dispatcher on duty, who receives work nobody in a
+    zone can take and escalations nobody else answers.
+    """
+
+    staff = models.ForeignKey(
+        User, verbose_name=_("staff member"), on_delete=models.CASCADE, related_name="shifts"
+    )
+    starts_at = models.DateTimeField(_("starts at"))
+    ends_at = models.DateTimeField(_("ends at"))
+    leads_dispatch = models.BooleanField(_("dispatcher on duty"), default=False)
+
+    class Meta:
+        verbose_name = _("shift")
+        verbose_name_plural = _("duty roster")
+        ordering = ["starts_at", "staff"]
+        indexes = [models.Index(fields=["starts_at", "ends_at"], name="shift_window")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ends_at__gt=models.F("starts_at")), name="shift_ends_after_start"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.staff} {self.starts_at:%m-%d %H:%M}–{self.ends_at:%H:%M}"
+
+
+class Leave(models.Model):
+    """A period a staff member is away (leave, training, sick leave): no work is sent."""
+
+    staff = models.ForeignKey(
+        User, verbose_name=_("staff member"), on_delete=models.CASCADE, related_name="leaves"
+    )
+    starts_at = models.DateTimeField(_("starts at"))
+    ends_at = models.DateTimeField(_("ends at"))
+    reason = models.CharField(_("reason"), max_length=120, blank=True)
+
+    class Meta:
+        verbose_name = _("leave")
+        verbose_name_plural = _("leave")
+        ordering = ["-starts_at"]
+
+    def __str__(self) -> str:
+        return f"{self.staff} {self.starts_at:%Y-%m-%d}–{self.ends_at:%Y-%m-%d}"

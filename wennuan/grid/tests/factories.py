@@ -92,7 +92,8 @@ def make_household(building: Building, **fields: Any) -> Household:
 def make_user(role: str = Role.TECHNICIAN, **fields: Any) -> User:
     n = next(_seq)
     fields.setdefault("username", f"{role}-{n}")
-    return User.objects.create_user(role=role, full_name=f"员工{n}", **fields)
+    fields.setdefault("full_name", f"员工{n}")
+    return User.objects.create_user(role=role, **fields)
 
 
 def assign(zone: Zone, duty: str, *people: User) -> None:

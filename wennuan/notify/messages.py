@@ -1,0 +1,122 @@
+"""The texts of every notification, in each language, as ``str.format`` templates.
+
+Texts are short enough for SMS: one 70-character segment for most Chinese messages,
+the resolved message (which carries a link) in two. Chinese SMS open with the
+signature 【问暖】, as gateways in China require. The context keys each template
+needs are listed in ``CONTEXT_KEYS``; a test holds every text to that list.
+"""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Mapping
+from typing import Any
+
+from wennuan.notify.choices import Language, Template
+
+ZH = Language.ZH_HANS.value
+EN = Language.EN.value
+
+CONTEXT_KEYS: dict[str, frozenset[str]] = {
+    Template.OTP_CODE: frozenset({"code", "minutes"}),
+    Template.REQUEST_RECEIVED: frozenset({"number", "category"}),
+    Template.REQUEST_ACCEPTED: frozenset({"number", "staff_name"}),
+    Template.VISIT_SCHEDULED: frozenset({"number", "when", "staff_name"}),
+    Template.REQUEST_RESOLVED: frozenset({"number", "confirm_url"}),
+    Template.WORK_ASSIGNED: frozenset({"number", "category", "address", "due"}),
+    Template.WORK_ESCALATED: frozenset({"number", "reason", "due"}),
+}
+
+MESSAGES: dict[str, dict[str, str]] = {
+    Template.OTP_CODE: {
+        ZH: "【问暖】您的验证码是{code}，{minutes}分钟内有效，请勿告诉他人。",
+        EN: "[Wennuan] Your verification code is {code}. It is valid for {minutes} minutes; "
+        "do not share it.",
+    },
+    Template.REQUEST_RECEIVED: {
+        ZH: "【问暖】我们已收到您的诉求（{category}），单号{number}，将尽快安排专人处理。",
+        EN: "[Wennuan] We have received your request {number} ({category}). "
+        "A named member of staff will take it on shortly.",
+    },
+    Template.REQUEST_ACCEPTED: {
+        ZH: "【问暖】您的诉求{number}已由{staff_name}受理，我们会尽快与您联系。",
+        EN: "[Wennuan] Your request {number} has been taken on by {staff_name}, "
+        "who will contact you soon.",
+    },
+    Template.VISIT_SCHEDULED: {
+        ZH: "【问暖】您的诉求{number}已安排上门：{when}，由{staff_name}前往。",
+        EN: "[Wennuan] A visit for your request {number} is booked for {when} with {staff_name}.",
+    },
+    Template.REQUEST_RESOLVED: {
+        ZH: "【问暖】您的诉求{number}已处理完毕，请确认并评价：{confirm_url}",
+        EN: "[Wennuan] Your request {number} has been resolved. Please confirm and rate "
+        "the service: {confirm_url}",
+    },
+    Template.WORK_ASSIGNED: {
+        ZH: "【问暖】新工单{number}（{category}）：{address}，请于{due}前处理。",
+        EN: "[Wennuan] New work order {number} ({category}) at {address}. Due by {due}.",
+    },
+    Template.WORK_ESCALATED: {
+        ZH: "【问暖】工单{number}已升级：{reason}，请于{due}前处理。",
+        EN: "[Wennuan] Work order {number} escalated: {reason}. Due by {due}.",
+    },
+}
+
+# E-mail subjects: short, and using only keys that the message text itself needs.
+SUBJECTS: dict[str, dict[str, str]] = {
+    Template.OTP_CODE: {ZH: "问暖验证码", EN: "Wennuan verification code"},
+    Template.REQUEST_RECEIVED: {ZH: "诉求{number}已收到", EN: "Request {number} received"},
+    Template.REQUEST_ACCEPTED: {ZH: "诉求{number}已受理", EN: "Request {number} taken on"},
+    Template.VISIT_SCHEDULED: {
+        ZH: "诉求{number}上门安排",
+        EN: "Visit booked for request {number}",
+    },
+    Template.REQUEST_RESOLVED: {ZH: "诉求{number}已处理完毕", EN: "Request {number} resolved"},
+    Template.WORK_ASSIGNED: {ZH: "新工单{number}", EN: "New work order {number}"},
+    Template.WORK_ESCALATED: {ZH: "工单{number}已升级", EN: "Work order {number} escalated"},
+}
+
+
+class MissingContextError(ValueError):
+    """A message was rendered without a context key its text needs."""
+
+
+def placeholders(text: str) -> frozenset[str]:
+    """The names of the ``{placeholders}`` in a format string."""
+    names = set()
+    for _literal, field, _spec, _conversion in string.Formatter().parse(text):
+        if field is not None:
+            names.add(field.split(".", 1)[0].split("[", 1)[0])
+    return frozenset(names)
+
+
+def _text(table: dict[str, dict[str, str]], template: str, language: str) -> str:
+    template, language = str(template), str(language)
+    if template not in table:
+        raise ValueError(f"unknown notification template {template!r}")
+    by_language = table[template]
+    if language not in by_language:
+        known = ", ".join(sorted(by_language))
+        raise ValueError(f"no {language!r} text for template {template!r} (have: {known})")
+    return by_language[language]
+
+
+def _format(text: str, template: str, language: str, context: Mapping[str, Any]) -> str:
+    template, language = str(template), str(language)
+    missing = placeholders(text) - set(context)
+    if missing:
+        raise MissingContextError(
+            f"template {template!r} ({language}) needs context "
+            f"{', '.join(sorted(missing))}; given: {', '.join(sorted(context)) or 'nothing'}"
+        )
+    return text.format_map(context)
+
+
+def render(template: str, language: str, context: Mapping[str, Any]) -> str:
+    """The message text of ``template`` in ``language``; MissingContextError names any gap."""
+    return _format(_text(MESSAGES, template, language), template, language, context)
+
+
+def render_subject(template: str, language: str, context: Mapping[str, Any]) -> str:
+    """The short e-mail subject of ``template`` in ``language``."""
+    return _format(_text(SUBJECTS, template, language), template, language, context)

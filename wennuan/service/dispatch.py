@@ -1,0 +1,167 @@
+"""Who gets a request (包干到人): owner, then deputies in order, then the dispatcher on duty.
+
+Reads only; ``services.dispatch_request`` applies the decision. Availability is decided
+set-based for all candidates at once: on shift in the roster, not on leave, health
+"fit", active, and under the open-work cap.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.conf import settings
+from django.db.models import Count
+from django.utils.translation import gettext as _
+
+from wennuan.grid.models import ZoneAssignment
+from wennuan.people.choices import HealthStatus, Role
+from wennuan.people.models import Leave, Shift, User
+
+OFF_SHIFT = "off_shift"
+ON_LEAVE = "on_leave"
+NOT_FIT = "not_fit"
+INACTIVE = "inactive"
+AT_CAP = "at_cap"
+HANDED_OVER = "handed_over"
+
+
+def reason_text(code: str, user: User) -> str:
+    """The reason in words, for the event note and the dispatch board."""
+    texts = {
+        OFF_SHIFT: _("off shift"),
+        ON_LEAVE: _("on leave"),
+        NOT_FIT: _("health: %(status)s") % {"status": user.get_health_status_display()},
+        INACTIVE: _("deactivated"),
+        AT_CAP: _("at the open-work cap"),
+        HANDED_OVER: _("handing over their work"),
+    }
+    return texts[code]
+
+
+def unavailable_reasons(staff_ids: list[int], at: datetime) -> dict[int, str]:
+    """For each staff id that cannot take work at ``at``, the first reason why (others absent).
+
+    Four queries whatever the number of candidates.
+    """
+    from wennuan.service.models import ServiceRequest
+
+    users = {
+        u["pk"]: u
+        for u in User.objects.filter(pk__in=staff_ids).values("pk", "is_active", "health_status")
+    }
+    on_shift = set(
+        Shift.objects.filter(staff_id__in=staff_ids, starts_at__lte=at, ends_at__gt=at).values_list(
+            "staff_id", flat=True
+        )
+    )
+    on_leave = set(
+        Leave.objects.filter(staff_id__in=staff_ids, starts_at__lte=at, ends_at__gt=at).values_list(
+            "staff_id", flat=True
+        )
+    )
+    open_work = dict(
+        ServiceRequest.objects.open()
+        .filter(assignee_id__in=staff_ids)
+        .values_list("assignee_id")
+        .annotate(n=Count("pk"))
+        .values_list("assignee_id", "n")
+    )
+    reasons: dict[int, str] = {}
+    for staff_id in staff_ids:
+        user = users.get(staff_id)
+        if user is None or not user["is_active"]:
+            reasons[staff_id] = INACTIVE
+        elif staff_id in on_leave:
+            reasons[staff_id] = ON_LEAVE
+        elif user["health_status"] != HealthStatus.FIT:
+            reasons[staff_id] = NOT_FIT
+        elif staff_id not in on_shift:
+            reasons[staff_id] = OFF_SHIFT
+        elif open_work.get(staff_id, 0) >= settings.SERVICE_OPEN_WORK_CAP:
+            reasons[staff_id] = AT_CAP
+    return reasons
+
+
+@dataclass
+class Skipped:
+    """A candidate passed over, with their rank in the zone (0 = owner) and why."""
+
+    user: User
+    rank: int
+    reason: str
+
+
+@dataclass
+class Decision:
+    """The outcome of dispatch: who, by which rule, and everyone skipped on the way."""
+
+    assignee: User | None
+    via: str  # "owner", "deputy", "dispatcher" or "nobody"
+    skipped: list[Skipped] = field(default_factory=list)
+
+    @property
+    def note(self) -> str:
+        """For example "owner 王某 off shift → deputy 李某", in the active language."""
+        parts = [
+            f"{_('owner') if s.rank == 0 else _('deputy')} {s.user.display_name} "
+            f"{reason_text(s.reason, s.user)}"
+            for s in self.skipped
+        ]
+        if self.via == "dispatcher" and not self.skipped:
+            parts.append(_("nobody in the zone holds this duty"))
+        labels = {
+            "owner": _("owner"),
+            "deputy": _("deputy"),
+            "dispatcher": _("dispatcher on duty"),
+            "nobody": _("nobody available: waiting on the dispatch board"),
+        }
+        target = labels[self.via]
+        if self.assignee is not None:
+            target = f"{target} {self.assignee.display_name}"
+        return " → ".join([*parts, target])
+
+
+def dispatcher_on_duty(at: datetime, *, exclude_ids: Collection[int] = ()) -> User | None:
+    """The dispatcher leading the shift at ``at``; else any fit dispatcher on shift."""
+    shifts = (
+        Shift.objects.filter(
+            starts_at__lte=at,
+            ends_at__gt=at,
+            staff__is_active=True,
+            staff__health_status=HealthStatus.FIT,
+        )
+        .filter(staff__role__in=[Role.DISPATCHER, Role.MANAGER])
+        .exclude(staff_id__in=list(exclude_ids))
+        .select_related("staff")
+        .order_by("-leads_dispatch", "staff__role", "starts_at")
+    )
+    first = shifts.first()
+    return first.staff if first else None
+
+
+def choose_assignee(
+    *, zone_id: int | None, duty: str, at: datetime, exclude_ids: Collection[int] = ()
+) -> Decision:
+    """Owner first, then deputies in rank order, skipping anyone unavailable; then the dispatcher."""
+    assignments = (
+        list(
+            ZoneAssignment.objects.filter(zone_id=zone_id, duty=duty)
+            .select_related("staff")
+            .order_by("rank")
+        )
+        if zone_id is not None
+        else []
+    )
+    reasons = unavailable_reasons([a.staff_id for a in assignments], at) if assignments else {}
+    reasons.update({staff_id: HANDED_OVER for staff_id in exclude_ids})
+    skipped: list[Skipped] = []
+    for assignment in assignments:
+        code = reasons.get(assignment.staff_id)
+        if code is None:
+            via = "owner" if assignment.rank == 0 else "deputy"
+            return Decision(assignment.staff, via, skipped)
+        skipped.append(Skipped(assignment.staff, assignment.rank, code))
+    dispatcher = dispatcher_on_duty(at, exclude_ids=exclude_ids)
+    return Decision(dispatcher, "dispatcher" if dispatcher else "nobody", skipped)

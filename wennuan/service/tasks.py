@@ -1,0 +1,19 @@
+"""Background tasks of service requests."""
+
+from __future__ import annotations
+
+from django_tasks import task
+
+from wennuan.service.services import auto_close_resolved, sweep_sla
+
+
+@task()
+def sweep_sla_task() -> dict[str, int]:
+    """Every minute: mark requests about to breach or breached, and escalate breaches."""
+    return sweep_sla()
+
+
+@task()
+def auto_close_task() -> int:
+    """Hourly: close resolved requests the resident has not answered."""
+    return auto_close_resolved()

@@ -1,0 +1,22 @@
+"""Service tests read the seeded catalogue; a transactional test elsewhere may have flushed it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from wennuan.service.catalogue import seed_catalogue
+
+
+@pytest.fixture(autouse=True)
+def catalogue(request: Any) -> None:
+    marker = request.node.get_closest_marker("django_db")
+    if marker is None:
+        return
+    transactional = marker.kwargs.get("transaction", False)
+    request.getfixturevalue("transactional_db" if transactional else "db")
+    from wennuan.service.models import ServiceCategory
+
+    if not ServiceCategory.objects.exists():
+        seed_catalogue()
