@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "wennuan.community",
     "wennuan.notify",
     "wennuan.service",
+    "wennuan.portal",
     "wennuan.demo",
 ]
 

@@ -3,6 +3,7 @@
 from django.contrib import admin
 from django.contrib.auth.views import LogoutView
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 from wennuan.core import views as core_views
 
@@ -12,5 +13,8 @@ urlpatterns = [
     path("logout/", LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("grid/", include("wennuan.grid.urls")),
+    path("service/", include("wennuan.service.urls")),
+    path("portal/", include("wennuan.portal.urls")),
+    path("track/", RedirectView.as_view(url="/portal/track/", permanent=False)),
     path("admin/", admin.site.urls),
 ]

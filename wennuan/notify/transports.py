@@ -128,7 +128,9 @@ class HttpSmsTransport:
         if not self.url:
             raise TransportError("NOTIFY_SMS_GATEWAY_URL is not set")
         if urlsplit(self.url).scheme not in {"http", "https"}:
-            raise TransportError(f"NOTIFY_SMS_GATEWAY_URL must be an http(s) URL, not {self.url!r}")
+            raise TransportError(
+                f"NOTIFY_SMS_GATEWAY_URL must be an http(s) URL, not {_shown(self.url)!r}"
+            )
         body = json.dumps(
             {"to": notification.recipient, "text": text, "id": notification.pk},
             ensure_ascii=False,
@@ -147,14 +149,19 @@ class HttpSmsTransport:
                 answer = response.read(ERROR_BODY_CHARS)
         except urllib.error.HTTPError as exc:
             message = f"SMS gateway answered HTTP {exc.code} {exc.reason}"
-            detail = _snippet(exc.read(ERROR_BODY_CHARS))
+            try:
+                detail = _snippet(exc.read(ERROR_BODY_CHARS))
+            except (OSError, http.client.HTTPException):
+                detail = ""
             raise TransportError(f"{message}: {detail}" if detail else message) from exc
         except TimeoutError as exc:
             raise self._timed_out() from exc
         except urllib.error.URLError as exc:
             if isinstance(exc.reason, TimeoutError):
                 raise self._timed_out() from exc
-            raise TransportError(f"SMS gateway unreachable at {self.url}: {exc.reason}") from exc
+            raise TransportError(
+                f"SMS gateway unreachable at {_shown(self.url)}: {exc.reason}"
+            ) from exc
         except (OSError, http.client.HTTPException) as exc:
             raise TransportError(
                 f"SMS gateway connection failed: {type(exc).__name__}: {exc}"
@@ -163,7 +170,19 @@ class HttpSmsTransport:
             raise TransportError(f"SMS gateway answered HTTP {status}: {_snippet(answer)}")
 
     def _timed_out(self) -> TransportError:
-        return TransportError(f"SMS gateway did not answer within {self.timeout:g} s ({self.url})")
+        return TransportError(
+            f"SMS gateway did not answer within {self.timeout:g} s ({_shown(self.url)})"
+        )
+
+
+def _shown(url: str) -> str:
+    """The URL without user, password or query, fit for last_error (shown in the admin)."""
+    # Some gateways take their key in the query string or as URL credentials.
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    return f"{parts.scheme}://{host}{parts.path}" if parts.scheme else "(not a URL)"
 
 
 def _snippet(raw: bytes) -> str:

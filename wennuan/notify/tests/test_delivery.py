@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
-from django.db import connection
+from django.db import connection, transaction
 
 from wennuan.notify.choices import Channel, DeliveryOutcome, NotificationStatus, Template
 from wennuan.notify.models import Notification
@@ -155,9 +155,7 @@ def test_sweep_sends_every_due_message_oldest_first(sms_gateway):
     assert set(Notification.objects.values_list("status", flat=True)) == {NotificationStatus.SENT}
 
 
-def test_sweep_stops_trying_a_failing_channel_but_still_sends_the_others(
-    sms_gateway, mailoutbox
-):
+def test_sweep_stops_trying_a_failing_channel_but_still_sends_the_others(sms_gateway, mailoutbox):
     with time_machine.travel(START, tick=False):
         sms = [queue_sms() for _ in range(5)]
         email = queue_sms(channel=Channel.EMAIL, recipient="owner@example.com")
@@ -170,9 +168,9 @@ def test_sweep_stops_trying_a_failing_channel_but_still_sends_the_others(
     # and the e-mail goes out regardless
     assert sent == 1
     assert len(mailoutbox) == 1
-    attempts = sorted(Notification.objects.filter(pk__in=[n.pk for n in sms]).values_list(
-        "attempts", flat=True
-    ))
+    attempts = sorted(
+        Notification.objects.filter(pk__in=[n.pk for n in sms]).values_list("attempts", flat=True)
+    )
     assert attempts == [0, 0, 1, 1, 1]
     assert Notification.objects.get(pk=email.pk).status == NotificationStatus.SENT
     assert Notification.objects.filter(status=NotificationStatus.PENDING).count() == 5
@@ -262,3 +260,45 @@ def test_email_goes_through_the_email_backend_with_a_subject(mailoutbox, setting
     assert message.from_email == "noreply@wennuan.example"
     assert message.subject == "Request R9 resolved"
     assert "https://wennuan.example/track/" in message.body
+
+
+@pytest.mark.django_db(transaction=True)
+def test_row_locked_by_another_worker_is_skipped_without_waiting(sms_gateway):
+    if not connection.features.has_select_for_update_skip_locked:
+        pytest.skip("SKIP LOCKED is PostgreSQL's; SQLite serialises whole transactions instead")
+    notification = queue_sms()
+    locked, release = threading.Event(), threading.Event()
+
+    def other_worker() -> None:
+        try:
+            with transaction.atomic():
+                Notification.objects.select_for_update().get(pk=notification.pk)
+                locked.set()
+                release.wait(10)
+        finally:
+            connection.close()
+
+    worker = threading.Thread(target=other_worker)
+    worker.start()
+    assert locked.wait(10)
+    try:
+        outcome = deliver_notification(notification_id=notification.pk)
+    finally:
+        release.set()
+        worker.join()
+
+    assert outcome == DeliveryOutcome.SKIPPED
+    assert sms_gateway.requests == []
+    assert deliver_notification(notification_id=notification.pk) == DeliveryOutcome.SENT
+
+
+def test_gateway_credentials_in_the_url_never_reach_the_error(sms_gateway, settings):
+    settings.NOTIFY_SMS_GATEWAY_URL = sms_gateway.url + "?appkey=s3cret"
+    sms_gateway.stop()
+    notification = queue_sms()
+
+    deliver_notification(notification_id=notification.pk)
+
+    notification.refresh_from_db()
+    assert notification.last_error.startswith(f"SMS gateway unreachable at {sms_gateway.url}:")
+    assert "s3cret" not in notification.last_error

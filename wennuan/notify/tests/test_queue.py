@@ -142,10 +142,13 @@ def test_times_and_lazy_text_in_the_context_are_written_out_in_the_message_langu
 
     assert zh.context == {"number": "R7", "when": "12月1日 08:30", "staff_name": "维修"}
     assert en.context == {"number": "R7", "when": "1 Dec 08:30", "staff_name": "Repair"}
-    assert queue_sms(
-        template=Template.WORK_ESCALATED,
-        context={"number": "R7", "reason": "超时", "due": date(2026, 12, 2)},
-    ).context["due"] == "12月2日"
+    assert (
+        queue_sms(
+            template=Template.WORK_ESCALATED,
+            context={"number": "R7", "reason": "超时", "due": date(2026, 12, 2)},
+        ).context["due"]
+        == "12月2日"
+    )
 
 
 @pytest.mark.django_db
