@@ -15,6 +15,7 @@ urlpatterns = [
     path("grid/", include("wennuan.grid.urls")),
     path("service/", include("wennuan.service.urls")),
     path("portal/", include("wennuan.portal.urls")),
+    path("people/", include("wennuan.people.urls")),
     path("track/", RedirectView.as_view(url="/portal/track/", permanent=False)),
     path("admin/", admin.site.urls),
 ]

@@ -8,16 +8,27 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from wennuan.people.choices import Role
+
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
     """The menu entries this user's role may use, with the current one marked."""
     user = request.user
     if not user.is_authenticated:
         return {"nav_items": []}
-    items: list[tuple[str, Any]] = [
-        ("home", _("Overview")),
+    items: list[tuple[str, Any]] = [("home", _("Overview"))]
+    if user.sees_whole_city:
+        items.append(("service:board", _("Dispatch board")))
+    if user.role != Role.COMMUNITY_WORKER:
+        items.append(("service:my_work", _("My work")))
+    if not user.sees_whole_city:
+        items.append(("service:list", _("Requests")))
+    if user.sees_whole_city or user.role == Role.COMMUNITY_WORKER:
+        items.append(("service:on_behalf", _("File for a resident")))
+    items += [
         ("grid:household_search", _("Households")),
         ("grid:zone_list", _("Zones")),
+        ("people:roster", _("Duty roster")),
     ]
     if user.sees_whole_city:
         items.append(("grid:station_list", _("Stations")))
@@ -30,6 +41,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     nav = []
     for name, label in items:
         url = reverse(name)
-        active = path == url if url == "/" else path.startswith(url)
+        # The longest matching prefix wins, so /service/my/ does not also light up /service/.
+        active = path == url if url in ("/", "/service/") else path.startswith(url)
         nav.append({"url": url, "label": label, "active": active})
     return {"nav_items": nav}

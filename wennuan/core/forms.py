@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
@@ -43,3 +44,21 @@ class ThrottledAuthenticationForm(AuthenticationForm):
             raise
         clear_failed_logins(username=username)
         return cleaned
+
+
+class StyledForm(forms.Form):
+    """A form whose widgets carry Bootstrap's classes, so templates stay plain."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            widget = field.widget
+            if isinstance(widget, forms.CheckboxSelectMultiple | forms.RadioSelect):
+                css = "form-check-input"
+            elif isinstance(widget, forms.Select | forms.SelectMultiple):
+                css = "form-select"
+            elif isinstance(widget, forms.HiddenInput):
+                continue
+            else:
+                css = "form-control"
+            widget.attrs["class"] = f"{widget.attrs.get('class', '')} {css}".strip()

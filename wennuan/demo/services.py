@@ -13,7 +13,7 @@ import math
 import random
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -23,6 +23,7 @@ from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 from django.db.models import Q
+from django.utils import timezone
 
 from wennuan.community.models import PartnerCommunity
 from wennuan.core.bulk import insert_rows
@@ -40,7 +41,8 @@ from wennuan.grid.models import (
     ZoneAssignment,
 )
 from wennuan.people.choices import Role
-from wennuan.people.models import User
+from wennuan.people.models import Shift, User
+from wennuan.service.models import ServiceRequest
 
 DATA = Path(__file__).parent / "data" / "yantai_communities.csv"
 FUTAI_CODE = "370602012019"  # 福泰社区, the partner community of the source article
@@ -48,6 +50,8 @@ HOUSEHOLDS_PER_STATION = 450
 HOUSEHOLDS_PER_STAFF = 800  # in every role
 HOUSEHOLDS_PER_COMMUNITY = 2000
 DEPUTIES = 2
+ROSTER_DAYS = 30
+ROSTER_ROLES = (Role.TECHNICIAN, Role.INSPECTOR, Role.AGENT, Role.DISPATCHER, Role.MANAGER)
 MASTER_DATA_GROUP = "master data editors"
 
 # Central districts first: a small demo city stays in the urban core.
@@ -167,8 +171,10 @@ def city_exists() -> bool:
 
 
 def clear_city() -> None:
-    """Delete the grid, partnerships and non-superuser staff, children first."""
+    """Delete requests, the grid, partnerships and non-superuser staff, children first."""
+    ServiceRequest.objects.all().delete()
     PartnerCommunity.objects.all().delete()
+    Shift.objects.all().delete()
     ZoneAssignment.objects.all().delete()
     Household.objects.all().delete()
     Building.objects.all().delete()
@@ -201,6 +207,7 @@ def build_demo_city(*, households: int, seed: int, progress: Progress | None = N
         staff = _staff(rng, households, communities, stats)
         _assign_zones(zones, staff, stats)
         _partners(rng, communities, zones, buildings, staff, stats)
+        _roster(staff, stats)
         report("staff", 0)
         stats.counts["households"] = _households(rng, buildings, report)
     return stats
@@ -437,6 +444,34 @@ def _staff(
     _grant_master_data(by_role[Role.MANAGER])
     stats.counts["staff"] = len(users)
     return by_role
+
+
+def _roster(staff: dict[str, list[User]], stats: CityStats) -> None:
+    """Twelve-hour shifts for ROSTER_DAYS from yesterday: half the people on days, half on nights.
+
+    The demo logins work both shifts, so whoever tries the demo finds them on duty; the
+    ``dispatcher`` login leads dispatch. Other owners are off at night, so night-time
+    requests show the fallback to deputies.
+    """
+    demo_names = {username for username, _role, _name in DEMO_LOGINS}
+    today = timezone.localdate()
+    rows: list[tuple[Any, ...]] = []
+    for role in ROSTER_ROLES:
+        for index, person in enumerate(staff.get(role, [])):
+            for offset in range(-1, ROSTER_DAYS):
+                day = today + timedelta(days=offset)
+                morning = timezone.make_aware(datetime.combine(day, time(8)))
+                evening = morning + timedelta(hours=12)
+                lead = person.username == "dispatcher"
+                if person.username in demo_names:
+                    rows.append((person.pk, morning, evening, lead))
+                    rows.append((person.pk, evening, evening + timedelta(hours=12), lead))
+                elif role == Role.MANAGER or index % 2 == 0:
+                    rows.append((person.pk, morning, evening, False))
+                else:
+                    rows.append((person.pk, evening, evening + timedelta(hours=12), False))
+    insert_rows(Shift, ["staff", "starts_at", "ends_at", "leads_dispatch"], rows)
+    stats.counts["shifts"] = len(rows)
 
 
 def _grant_master_data(managers: list[User]) -> None:

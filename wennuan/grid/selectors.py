@@ -84,7 +84,9 @@ def household_chain(
     )
 
 
-def nearest_building(latitude: float, longitude: float, *, radius_deg: float = 0.01) -> Building | None:
+def nearest_building(
+    latitude: float, longitude: float, *, radius_deg: float = 0.01
+) -> Building | None:
     """The building closest to a point (within about a kilometre), for reports made at a place."""
     nearby = Building.objects.filter(
         latitude__range=(latitude - radius_deg, latitude + radius_deg),

@@ -1,6 +1,5 @@
 """Choices for staff: roles and the duties a responsibility zone assigns."""
 
-from django.db import models
 from django.db.models import TextChoices
 from django.utils.translation import gettext_lazy as _
 

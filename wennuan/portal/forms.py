@@ -5,8 +5,10 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from wennuan.core.forms import StyledForm
 
-class VerifyForm(forms.Form):
+
+class VerifyForm(StyledForm):
     account_number = forms.CharField(
         label=_("Account number (户号, on your heating bill)"),
         max_length=20,
@@ -19,7 +21,7 @@ class VerifyForm(forms.Form):
     )
 
 
-class CodeForm(forms.Form):
+class CodeForm(StyledForm):
     code = forms.CharField(
         label=_("The 6-digit code we texted you"),
         max_length=6,
@@ -28,7 +30,7 @@ class CodeForm(forms.Form):
     )
 
 
-class TrackForm(forms.Form):
+class TrackForm(StyledForm):
     number = forms.CharField(
         label=_("Request number"),
         max_length=20,

@@ -31,9 +31,7 @@ def portal_household(request: HttpRequest) -> Household | None:
 def find_for_tracking(*, number: str, phone: str) -> ServiceRequest | None:
     """A request whose number and phone (reporter's or household's) both match."""
     request = (
-        ServiceRequest.objects.select_related("household")
-        .filter(number=number.strip())
-        .first()
+        ServiceRequest.objects.select_related("household").filter(number=number.strip()).first()
     )
     if request is None:
         return None

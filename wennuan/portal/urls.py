@@ -13,8 +13,6 @@ urlpatterns = [
     path("hazard/", views.hazard, name="hazard"),
     path("requests/", views.my_requests, name="my_requests"),
     path("requests/<str:number>/", views.request_detail, name="request"),
-    path(
-        "requests/<str:number>/<str:action>/", views.request_action, name="request_action"
-    ),
+    path("requests/<str:number>/<str:action>/", views.request_action, name="request_action"),
     path("track/", views.track, name="track"),
 ]

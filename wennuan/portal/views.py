@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import wraps
-from typing import Any, Callable
+from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
@@ -173,7 +174,9 @@ def hazard(request: HttpRequest) -> HttpResponse:
             tracked = request.session.get(TRACKED_KEY, [])
             request.session[TRACKED_KEY] = [*tracked, result.request.pk][-20:]
             messages.success(
-                request, _("Thank you. Your report number is %(number)s.") % {"number": result.request.number}
+                request,
+                _("Thank you. Your report number is %(number)s.")
+                % {"number": result.request.number},
             )
             return redirect("portal:request", number=result.request.number)
     return render(
@@ -188,7 +191,9 @@ def hazard(request: HttpRequest) -> HttpResponse:
 def my_requests(request: HttpRequest) -> HttpResponse:
     household = portal_household(request)
     requests = ServiceRequest.objects.filter(household=household).select_related("category")[:50]
-    return render(request, "portal/my_requests.html", {"requests": requests, "household": household})
+    return render(
+        request, "portal/my_requests.html", {"requests": requests, "household": household}
+    )
 
 
 def track(request: HttpRequest) -> HttpResponse:
@@ -199,7 +204,9 @@ def track(request: HttpRequest) -> HttpResponse:
         if attempts >= MAX_TRACK_ATTEMPTS:
             form.add_error(None, _("Too many tries. Call the hotline, or try again later."))
         else:
-            found = find_for_tracking(number=form.cleaned_data["number"], phone=form.cleaned_data["phone"])
+            found = find_for_tracking(
+                number=form.cleaned_data["number"], phone=form.cleaned_data["phone"]
+            )
             if found is None:
                 request.session[TRACK_ATTEMPTS_KEY] = attempts + 1
                 form.add_error(None, _("No request matches this number and phone."))

@@ -244,7 +244,7 @@ def seed_catalogue(category_model: Any = None, attribute_model: Any = None) -> N
         category_model, attribute_model = ServiceCategory, CategoryAttribute
     for data in CATEGORIES:
         data = dict(data)
-        attributes = data.pop("attributes")
+        attributes: list[dict[str, Any]] = data.pop("attributes")  # type: ignore[assignment]
         category, _ = category_model.objects.update_or_create(code=data.pop("code"), defaults=data)
         for attribute in attributes:
             attribute = dict(attribute)

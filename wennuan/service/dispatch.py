@@ -144,7 +144,7 @@ def dispatcher_on_duty(at: datetime, *, exclude_ids: Collection[int] = ()) -> Us
 def choose_assignee(
     *, zone_id: int | None, duty: str, at: datetime, exclude_ids: Collection[int] = ()
 ) -> Decision:
-    """Owner first, then deputies in rank order, skipping anyone unavailable; then the dispatcher."""
+    """Owner first, then deputies by rank, skipping the unavailable; then the dispatcher."""
     assignments = (
         list(
             ZoneAssignment.objects.filter(zone_id=zone_id, duty=duty)
@@ -155,7 +155,7 @@ def choose_assignee(
         else []
     )
     reasons = unavailable_reasons([a.staff_id for a in assignments], at) if assignments else {}
-    reasons.update({staff_id: HANDED_OVER for staff_id in exclude_ids})
+    reasons.update(dict.fromkeys(exclude_ids, HANDED_OVER))
     skipped: list[Skipped] = []
     for assignment in assignments:
         code = reasons.get(assignment.staff_id)

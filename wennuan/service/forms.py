@@ -9,6 +9,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from wennuan.core.forms import StyledForm
 from wennuan.service.choices import Datatype
 from wennuan.service.models import ServiceCategory
 from wennuan.service.services import PPE_ITEMS, PPE_LABELS, RequestInvalid
@@ -38,7 +39,7 @@ def attribute_field_name(code: str) -> str:
     return f"attr_{code}"
 
 
-class IntakeForm(forms.Form):
+class IntakeForm(StyledForm):
     """The questions of one category, a description and photos; a hidden idempotency key."""
 
     description = forms.CharField(
@@ -59,7 +60,7 @@ class IntakeForm(forms.Form):
             name = attribute_field_name(question.code)
             label = question.label + ("" if question.required else f" ({_('optional')})")
             if question.datatype in (Datatype.SINGLEVALUELIST, Datatype.MULTIVALUELIST):
-                choices = [("", "—")] + question.value_choices()
+                choices = [("", "—"), *question.value_choices()]
                 widget: forms.Widget = (
                     forms.SelectMultiple(choices=choices[1:])
                     if question.datatype == Datatype.MULTIVALUELIST
@@ -113,7 +114,7 @@ class IntakeForm(forms.Form):
                 self.add_error(name if name in self.fields else None, message)
 
 
-class LocationForm(forms.Form):
+class LocationForm(StyledForm):
     """Where an outdoor hazard is, and a phone for updates (both optional but one place needed)."""
 
     location_text = forms.CharField(label=_("Where is it?"), max_length=200, required=False)
@@ -124,17 +125,17 @@ class LocationForm(forms.Form):
     )
 
 
-class GuidanceForm(forms.Form):
+class GuidanceForm(StyledForm):
     note = forms.CharField(label=_("Guidance given"), widget=forms.Textarea(attrs={"rows": 2}))
 
 
-class ScheduleVisitForm(forms.Form):
+class ScheduleVisitForm(StyledForm):
     when = forms.DateTimeField(
         label=_("Visit at"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
     )
 
 
-class CheckInForm(forms.Form):
+class CheckInForm(StyledForm):
     equipment = forms.MultipleChoiceField(
         label=_("Protective equipment"),
         choices=[(item, PPE_LABELS[item]) for item in PPE_ITEMS],
@@ -143,7 +144,7 @@ class CheckInForm(forms.Form):
     )
 
 
-class ResolveForm(forms.Form):
+class ResolveForm(StyledForm):
     measured_temperature = forms.DecimalField(
         label=_("Indoor temperature now (°C)"),
         required=False,
@@ -154,12 +155,14 @@ class ResolveForm(forms.Form):
     note = forms.CharField(label=_("What was done"), widget=forms.Textarea(attrs={"rows": 2}))
 
 
-class ReasonForm(forms.Form):
+class ReasonForm(StyledForm):
     reason = forms.CharField(label=_("Reason"), max_length=1000)
 
 
-class ReassignForm(forms.Form):
-    assignee = forms.ModelChoiceField(label=_("Assign to"), queryset=None)  # type: ignore[arg-type]
+class ReassignForm(StyledForm):
+    assignee: forms.ModelChoiceField[Any] = forms.ModelChoiceField(
+        label=_("Assign to"), queryset=None
+    )
     reason = forms.CharField(label=_("Reason"), max_length=500)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -171,7 +174,7 @@ class ReassignForm(forms.Form):
         field.queryset = User.objects.filter(is_active=True).exclude(role="community_worker")
 
 
-class RateForm(forms.Form):
+class RateForm(StyledForm):
     rating = forms.TypedChoiceField(
         label=_("Your rating"),
         coerce=int,

@@ -322,7 +322,7 @@ class RequestPhoto(models.Model):
         verbose_name_plural = _("photos")
 
     def __str__(self) -> str:
-        return self.image.name
+        return self.image.name or ""
 
 
 class HomeVisit(models.Model):

@@ -17,6 +17,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from wennuan.core.validators import is_valid_phone, normalise_phone
 from wennuan.grid.models import Household
 from wennuan.grid.selectors import nearest_building
 from wennuan.notify.choices import Channel as NotifyChannel
@@ -200,7 +201,7 @@ def _clean_attributes(
                 continue
             cleaned[code] = str(raw)
         elif question.datatype == Datatype.MULTIVALUELIST:
-            chosen = [raw] if isinstance(raw, str) else list(raw)
+            chosen = [raw] if isinstance(raw, str) else list(raw or [])
             if not chosen or any(str(c) not in keys for c in chosen):
                 errors.setdefault(field, []).append(_("Choose from the options."))
                 continue
@@ -288,6 +289,11 @@ def submit_request(
         and not (location_text.strip() or (latitude is not None and longitude is not None))
     ):
         errors.setdefault("location", []).append(_("Tell us where the problem is."))
+    phone = normalise_phone(reporter_phone) if reporter_phone.strip() else ""
+    if phone and not is_valid_phone(phone):
+        errors.setdefault("reporter_phone", []).append(
+            _("Enter a mobile number (11 digits) or a landline with its area code.")
+        )
     if len(description) > MAX_DESCRIPTION:
         errors.setdefault("description", []).append(
             _("At most %(n)s characters (now %(len)s).")
@@ -330,7 +336,7 @@ def submit_request(
                 attributes=answers,
                 measured_temperature=temperature,
                 reporter_name=reporter_name.strip()[:64],
-                reporter_phone=reporter_phone.strip()[:20],
+                reporter_phone=phone,
                 latitude=latitude,
                 longitude=longitude,
                 location_text=location_text.strip()[:200],
@@ -349,7 +355,7 @@ def submit_request(
                 actor=created_by,
                 actor_label="" if created_by else resident_label(),
                 to_status=Status.SUBMITTED,
-                note=Channel(channel).label,
+                note=str(Channel(channel).label),
                 public=True,
             )
             dispatch_request(request=request, urgent=urgent)
@@ -766,6 +772,8 @@ def sweep_sla(*, now: datetime | None = None) -> dict[str, int]:
                 )
                 .select_related("staff__supervisor")
                 .first()
+                if request.zone_id is not None
+                else None
             )
             target = (owner.staff.supervisor if owner else None) or (
                 request.assignee.supervisor if request.assignee else None

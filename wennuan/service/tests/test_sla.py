@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -69,7 +69,9 @@ def test_sweep_marks_at_risk_then_breached_then_escalates_twice():
         assert request.sla_state == SlaState.BREACHED and request.escalation_level == 1
         first = RequestEvent.objects.filter(request=request, kind=EventKind.ESCALATION).get()
         assert area.supervisor.display_name in first.note
-        assert Notification.objects.filter(recipient=area.supervisor.phone, template="work_escalated").exists()
+        assert Notification.objects.filter(
+            recipient=area.supervisor.phone, template="work_escalated"
+        ).exists()
 
         sweep_sla()  # the same minute again: no second escalation
         assert RequestEvent.objects.filter(request=request, kind=EventKind.ESCALATION).count() == 1
@@ -78,7 +80,9 @@ def test_sweep_marks_at_risk_then_breached_then_escalates_twice():
         sweep_sla()
         request.refresh_from_db()
         assert request.escalation_level == 2
-        assert Notification.objects.filter(recipient=area.dispatcher.phone, template="work_escalated").exists()
+        assert Notification.objects.filter(
+            recipient=area.dispatcher.phone, template="work_escalated"
+        ).exists()
 
 
 def test_accepting_meets_first_contact_so_the_next_target_counts():
@@ -99,7 +103,9 @@ def test_resolved_requests_close_by_themselves_after_the_configured_days(setting
         area = make_area()
         request = file_not_warm(area.household).request
         accept_request(request=request, actor=area.owner)
-        resolve_request(request=request, actor=area.owner, note="ok", measured_temperature=Decimal("19"))
+        resolve_request(
+            request=request, actor=area.owner, note="ok", measured_temperature=Decimal("19")
+        )
         clock.move_to(at(2026, 12, 7, 10, 0))
         assert auto_close_resolved() == 0
         clock.move_to(at(2026, 12, 8, 10, 1))

@@ -1,0 +1,24 @@
+"""Forms of people."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from wennuan.core.forms import StyledForm
+from wennuan.people.models import User
+
+
+class ShiftForm(StyledForm):
+    staff: forms.ModelChoiceField[Any] = forms.ModelChoiceField(
+        label=_("Staff member"), queryset=User.objects.filter(is_active=True)
+    )
+    starts_at = forms.DateTimeField(
+        label=_("From"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )
+    ends_at = forms.DateTimeField(
+        label=_("To"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )
+    leads_dispatch = forms.BooleanField(label=_("Dispatcher on duty"), required=False)

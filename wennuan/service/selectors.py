@@ -1,0 +1,71 @@
+"""Reads of service requests: the board, my work, and a request's context."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from django.db.models import Case, F, IntegerField, QuerySet, Value, When
+from django.utils import timezone
+
+from wennuan.service.choices import OPEN_STATUSES, SlaState
+from wennuan.service.models import ServiceRequest
+
+LIST_RELATED = ("category", "assignee", "household", "zone")
+
+
+def board_requests(user: Any) -> QuerySet[ServiceRequest]:
+    """Requests this user may see, most urgent first, with what the board shows joined in."""
+    return (
+        ServiceRequest.objects.for_user(user)
+        .select_related(*LIST_RELATED)
+        .annotate(
+            sla_order=Case(
+                When(sla_state=SlaState.BREACHED, then=Value(0)),
+                When(sla_state=SlaState.AT_RISK, then=Value(1)),
+                default=Value(2),
+                output_field=IntegerField(),
+            )
+        )
+        .order_by(
+            "sla_order", "priority", F("first_contact_due").asc(nulls_last=True), "-created_at"
+        )
+    )
+
+
+def my_work(user: Any) -> QuerySet[ServiceRequest]:
+    """The open requests assigned to this user, most urgent first."""
+    return board_requests(user).filter(assignee=user, status__in=OPEN_STATUSES)
+
+
+@dataclass
+class RequestContext:
+    """What the request page shows around a request."""
+
+    nearby_building: list[ServiceRequest]
+    nearby_station: list[ServiceRequest]
+
+
+def request_context(request: ServiceRequest) -> RequestContext:
+    """Other requests from the same building and the same station in the last 24 hours.
+
+    Several "not warm" reports on one station point at the station, not at the homes.
+    """
+    since = timezone.now() - timedelta(hours=24)
+    recent = (
+        ServiceRequest.objects.filter(created_at__gte=since)
+        .exclude(pk=request.pk)
+        .select_related("category")
+        .order_by("-created_at")
+    )
+    building: list[ServiceRequest] = []
+    station: list[ServiceRequest] = []
+    if request.building_id is not None:
+        building = list(recent.filter(building_id=request.building_id)[:20])
+    if request.station_id is not None:
+        others = recent.filter(station_id=request.station_id)
+        if request.building_id is not None:
+            others = others.exclude(building_id=request.building_id)
+        station = list(others[:20])
+    return RequestContext(nearby_building=building, nearby_station=station)

@@ -1,0 +1,363 @@
+"""Staff pages for service requests: the dispatch board, my work, the request page, intake
+on behalf of residents. Thin: reads from selectors, every change through services."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+
+from wennuan.grid.models import Household
+from wennuan.people.choices import Role
+from wennuan.people.models import User
+from wennuan.service.choices import OPEN_STATUSES, Channel, Status
+from wennuan.service.filters import RequestFilter
+from wennuan.service.forms import (
+    CheckInForm,
+    GuidanceForm,
+    IntakeForm,
+    ReasonForm,
+    ReassignForm,
+    ResolveForm,
+    ScheduleVisitForm,
+)
+from wennuan.service.models import ServiceCategory, ServiceRequest
+from wennuan.service.selectors import board_requests, my_work, request_context
+from wennuan.service.services import (
+    RequestInvalid,
+    TransitionRefused,
+    accept_request,
+    cancel_request,
+    check_in,
+    check_out,
+    dispatch_request,
+    give_guidance,
+    mark_duplicate,
+    reassign_open_work,
+    reassign_request,
+    resolve_request,
+    schedule_visit,
+    submit_request,
+)
+
+
+def get_request_for_user(request: HttpRequest, pk: int) -> ServiceRequest:
+    """The request if this user may see it, else 404."""
+    found = (
+        ServiceRequest.objects.for_user(request.user)
+        .select_related(
+            "category", "assignee", "household__building__station", "zone", "created_by"
+        )
+        .filter(pk=pk)
+        .first()
+    )
+    if found is None:
+        raise Http404(_("Not found, or not in your area."))
+    return found
+
+
+def _staff(request: HttpRequest) -> User:
+    user = request.user
+    assert isinstance(user, User)
+    return user
+
+
+@login_required
+def board(request: HttpRequest) -> HttpResponse:
+    """The dispatch board; htmx refreshes the table every 30 seconds."""
+    user = _staff(request)
+    if not user.sees_whole_city:
+        raise PermissionDenied
+    data = request.GET.copy()
+    if not data.getlist("status"):
+        data.setlist("status", list(OPEN_STATUSES))
+    filterset = RequestFilter(data, queryset=board_requests(user))
+    page = Paginator(filterset.qs, 50).get_page(request.GET.get("page"))
+    context = {
+        "filter": filterset,
+        "page": page,
+        "reassign_form": ReassignForm(),
+        "query": request.GET.urlencode(),
+    }
+    template = (
+        "service/_board_table.html" if request.headers.get("HX-Request") else "service/board.html"
+    )
+    return render(request, template, context)
+
+
+@login_required
+def board_bulk(request: HttpRequest) -> HttpResponse:
+    """Bulk actions on the selected rows: dispatch again, or reassign to one person."""
+    user = _staff(request)
+    if not user.sees_whole_city or request.method != "POST":
+        raise PermissionDenied
+    selected = ServiceRequest.objects.for_user(user).filter(pk__in=request.POST.getlist("selected"))
+    action = request.POST.get("action")
+    done = 0
+    try:
+        if action == "dispatch":
+            for item in selected.filter(status__in=[Status.SUBMITTED, Status.REOPENED]):
+                if dispatch_request(request=item, actor=user).assignee is not None:
+                    done += 1
+        elif action == "reassign":
+            form = ReassignForm(request.POST)
+            if not form.is_valid():
+                raise TransitionRefused(_("Choose a person and give a reason."))
+            for item in selected.filter(status__in=OPEN_STATUSES):
+                reassign_request(
+                    request=item,
+                    assignee=form.cleaned_data["assignee"],
+                    actor=user,
+                    reason=form.cleaned_data["reason"],
+                )
+                done += 1
+        else:
+            raise TransitionRefused(_("Choose an action."))
+    except TransitionRefused as refusal:
+        messages.error(request, str(refusal))
+    else:
+        messages.success(request, _("%(n)s requests updated.") % {"n": done})
+    return redirect(f"/service/?{request.POST.get('query', '')}")
+
+
+@login_required
+def my_work_page(request: HttpRequest) -> HttpResponse:
+    user = _staff(request)
+    return render(request, "service/my_work.html", {"requests": list(my_work(user)[:100])})
+
+
+@login_required
+def detail(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _staff(request)
+    found = get_request_for_user(request, pk)
+    is_assignee = found.assignee_id == user.pk
+    return render(
+        request,
+        "service/detail.html",
+        {
+            "r": found,
+            "events": found.events.select_related("actor"),
+            "visits": found.visits.select_related("staff"),
+            "photos": found.photos.all(),
+            "context": request_context(found),
+            "is_assignee": is_assignee,
+            "can_dispatch": user.sees_whole_city,
+            # Vulnerability notes are personal data: the people who serve the home, and dispatch.
+            "show_vulnerability": user.sees_whole_city or is_assignee,
+            "forms": {
+                "guidance": GuidanceForm(),
+                "schedule": ScheduleVisitForm(),
+                "check_in": CheckInForm(),
+                "resolve": ResolveForm(),
+                "reassign": ReassignForm(),
+                "reason": ReasonForm(),
+            },
+        },
+    )
+
+
+Action = Callable[[HttpRequest, ServiceRequest, User], str]
+
+
+def _form(form_class: type[Any], request: HttpRequest) -> Any:
+    form = form_class(request.POST)
+    if not form.is_valid():
+        errors = "; ".join(str(m) for messages_ in form.errors.values() for m in messages_)
+        raise TransitionRefused(errors)
+    return form.cleaned_data
+
+
+def _accept(request: HttpRequest, found: ServiceRequest, user: User) -> str:
+    accept_request(request=found, actor=user)
+    return _("Accepted.")
+
+
+def _guidance(request: HttpRequest, found: ServiceRequest, user: User) -> str:
+    give_guidance(request=found, actor=user, note=_form(GuidanceForm, request)["note"])
+    return _("Guidance recorded; the SLA clock waits for the resident.")
+
+
+def _schedule(request: HttpRequest, found: ServiceRequest, user: User) -> str:
+    schedule_visit(request=found, actor=user, when=_form(ScheduleVisitForm, request)["when"])
+    return _("Visit scheduled; the resident is told by SMS.")
+
+
+def _check_in(request: HttpRequest, found: ServiceRequest, user: User) -> str:
+    check_in(request=found, actor=user, equipment=_form(CheckInForm, request)["equipment"])
+    return _("Checked in.")
+
+
+def _check_out(request: HttpRequest, found: ServiceRequest, user: User) -> str:
+    check_out(request=found, actor=user, note=request.POST.get("note", ""))
+    return _("Checked out.")
+
+
+def _resolve(request: HttpRequest, found: ServiceRequest, user: User) -> str:
+    data = _form(ResolveForm, request)
+    resolve_request(
+        request=found,
+        actor=user,
+        note=data["note"],
+        measured_temperature=data["measured_temperature"],
+    )
+    return _("Resolved; the resident is asked to confirm.")
+
+
+def _reassign(request: HttpRequest, found: ServiceRequest, user: User) -> str:
+    if not user.sees_whole_city:
+        raise PermissionDenied
+    data = _form(ReassignForm, request)
+    reassign_request(request=found, assignee=data["assignee"], actor=user, reason=data["reason"])
+    return _("Reassigned.")
+
+
+def _dispatch(request: HttpRequest, found: ServiceRequest, user: User) -> str:
+    if not user.sees_whole_city:
+        raise PermissionDenied
+    decision = dispatch_request(request=found, actor=user)
+    return decision.note
+
+
+def _cancel(request: HttpRequest, found: ServiceRequest, user: User) -> str:
+    cancel_request(request=found, actor=user, reason=_form(ReasonForm, request)["reason"])
+    return _("Cancelled.")
+
+
+def _duplicate(request: HttpRequest, found: ServiceRequest, user: User) -> str:
+    number = request.POST.get("original", "").strip()
+    original = ServiceRequest.objects.for_user(user).filter(number=number).first()
+    if original is None:
+        raise TransitionRefused(_("No request %(number)s.") % {"number": number})
+    mark_duplicate(request=found, original=original, actor=user)
+    return _("Marked as a duplicate.")
+
+
+ACTIONS: dict[str, Action] = {
+    "accept": _accept,
+    "guidance": _guidance,
+    "schedule": _schedule,
+    "check_in": _check_in,
+    "check_out": _check_out,
+    "resolve": _resolve,
+    "reassign": _reassign,
+    "dispatch": _dispatch,
+    "cancel": _cancel,
+    "duplicate": _duplicate,
+}
+
+
+@login_required
+def action(request: HttpRequest, pk: int, name: str) -> HttpResponse:
+    """One POST endpoint per action; refusals come back as a message and change nothing."""
+    if request.method != "POST" or name not in ACTIONS:
+        raise Http404
+    user = _staff(request)
+    found = get_request_for_user(request, pk)
+    try:
+        messages.success(request, ACTIONS[name](request, found, user))
+    except TransitionRefused as refusal:
+        messages.error(request, str(refusal))
+    return redirect("service:detail", pk=pk)
+
+
+@login_required
+def handover(request: HttpRequest) -> HttpResponse:
+    """Send all of one person's open work to their deputies (dispatchers and managers)."""
+    user = _staff(request)
+    if not user.sees_whole_city or request.method != "POST":
+        raise PermissionDenied
+    staff = User.objects.filter(pk=int(request.POST.get("staff") or 0)).first()
+    if staff is None:
+        raise Http404
+    try:
+        moved = reassign_open_work(staff=staff, actor=user, reason=request.POST.get("reason", ""))
+    except TransitionRefused as refusal:
+        messages.error(request, str(refusal))
+    else:
+        messages.success(
+            request,
+            _("%(n)s requests of %(name)s handed over.")
+            % {"n": len(moved), "name": staff.display_name},
+        )
+    return redirect("service:board")
+
+
+def _intake_channel(user: User) -> str:
+    return Channel.COMMUNITY if user.role == Role.COMMUNITY_WORKER else Channel.HOTLINE
+
+
+@login_required
+def on_behalf(request: HttpRequest) -> HttpResponse:
+    """File a request for a resident: the hotline, or a community worker at the door."""
+    user = _staff(request)
+    if not (user.sees_whole_city or user.role == Role.COMMUNITY_WORKER):
+        raise PermissionDenied
+    account = (request.GET.get("account") or request.POST.get("account") or "").strip()
+    household = (
+        Household.objects.for_user(user)
+        .select_related("building")
+        .filter(account_number=account)
+        .first()
+        if account
+        else None
+    )
+    category = (
+        ServiceCategory.objects.prefetch_related("attributes")
+        .filter(code=request.GET.get("category") or request.POST.get("category") or "")
+        .first()
+    )
+    form = (
+        IntakeForm(request.POST or None, request.FILES or None, category=category)
+        if category
+        else None
+    )
+    if request.method == "POST" and form is not None and category is not None and form.is_valid():
+        try:
+            result = submit_request(
+                category=category,
+                household=household,
+                channel=_intake_channel(user),
+                description=form.cleaned_data["description"],
+                attributes=form.attributes(),
+                photos=form.cleaned_data["photos"],
+                idempotency_key=form.cleaned_data["idempotency_key"],
+                reporter_name=request.POST.get("reporter_name", ""),
+                reporter_phone=request.POST.get("reporter_phone", ""),
+                created_by=user,
+            )
+        except RequestInvalid as refusal:
+            form.show_refusal(refusal)
+        else:
+            messages.success(
+                request, _("Request %(number)s filed.") % {"number": result.request.number}
+            )
+            return redirect("service:detail", pk=result.request.pk)
+    return render(
+        request,
+        "service/on_behalf.html",
+        {
+            "account": account,
+            "household": household,
+            "categories": ServiceCategory.objects.filter(enabled=True),
+            "category": category,
+            "form": form,
+            "not_found": bool(account) and household is None,
+        },
+        status=400 if form is not None and form.errors else 200,
+    )
+
+
+@login_required
+def requests_page(request: HttpRequest) -> HttpResponse:
+    """Every request in this user's area (technicians, inspectors, community workers)."""
+    user = _staff(request)
+    filterset = RequestFilter(request.GET or None, queryset=board_requests(user))
+    page = Paginator(filterset.qs, 50).get_page(request.GET.get("page"))
+    return render(request, "service/list.html", {"filter": filterset, "page": page})
