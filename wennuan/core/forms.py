@@ -53,8 +53,13 @@ class StyledForm(forms.Form):
         super().__init__(*args, **kwargs)
         for field in self.fields.values():
             widget = field.widget
+            # wn_kind tells the shared field template how to lay the widget out.
             if isinstance(widget, forms.CheckboxSelectMultiple | forms.RadioSelect):
                 css = "form-check-input"
+                widget.wn_kind = "choices"  # type: ignore[attr-defined]
+            elif isinstance(widget, forms.CheckboxInput):
+                css = "form-check-input"
+                widget.wn_kind = "check"  # type: ignore[attr-defined]
             elif isinstance(widget, forms.Select | forms.SelectMultiple):
                 css = "form-select"
             elif isinstance(widget, forms.HiddenInput):

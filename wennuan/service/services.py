@@ -177,10 +177,7 @@ def _clean_attributes(
             if (low is not None and number < low) or (high is not None and number > high):
                 errors.setdefault(field, []).append(
                     _("Enter a number from %(low)s to %(high)s.")
-                    % {
-                        "low": f"{low:g}" if low is not None else "…",
-                        "high": f"{high:g}" if high is not None else "…",
-                    }
+                    % {"low": _plain(low), "high": _plain(high)}
                 )
                 continue
             cleaned[code] = str(number)
@@ -214,6 +211,11 @@ def _clean_attributes(
                 continue
             cleaned[code] = text
     return cleaned
+
+
+def _plain(number: Decimal | None) -> str:
+    """-10.00 → "-10", 37.50 → "37.5"; None (no bound) → "…"."""
+    return "…" if number is None else f"{number.normalize():f}"
 
 
 def photo_type(head: bytes) -> str | None:

@@ -1,0 +1,1 @@
+from wennuan.service.tests.conftest import catalogue  # noqa: F401  (the seeded catalogue)

@@ -1,0 +1,227 @@
+"""Staff pages through the test client: access rules, actions, filing on behalf, the roster."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from wennuan.grid.tests.factories import (
+    make_building,
+    make_community,
+    make_household,
+    make_user,
+    make_zone,
+)
+from wennuan.people.choices import Role
+from wennuan.people.models import Shift
+from wennuan.service.choices import Status
+from wennuan.service.models import RequestEvent, ServiceRequest
+from wennuan.service.tests.factories import file_not_warm, make_area
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def area():
+    return make_area()
+
+
+def test_board_is_for_dispatch_roles_only(client, area):
+    file_not_warm(area.household)
+    client.force_login(area.owner)
+    assert client.get(reverse("service:board")).status_code == 403
+    client.force_login(area.dispatcher)
+    response = client.get(reverse("service:board"))
+    assert response.status_code == 200
+    assert len(response.context["page"].object_list) == 1
+
+
+def test_board_filters_and_htmx_partial(client, area):
+    file_not_warm(area.household)
+    client.force_login(area.dispatcher)
+    assert (
+        len(
+            client.get(reverse("service:board"), {"channel": "hotline"}).context["page"].object_list
+        )
+        == 0
+    )
+    partial = client.get(reverse("service:board"), HTTP_HX_REQUEST="true")
+    assert partial.templates[0].name == "service/_board_table.html"
+
+
+def test_board_costs_the_same_queries_for_one_and_many_requests(
+    client, area, django_assert_max_num_queries
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(area.dispatcher)
+    file_not_warm(area.household)
+    with CaptureQueriesContext(connection) as one:
+        client.get(reverse("service:board"))
+    for _ in range(15):
+        file_not_warm(area.household)
+    with CaptureQueriesContext(connection) as many:
+        client.get(reverse("service:board"))
+    assert len(one) == len(many)
+
+
+def test_technician_of_another_zone_cannot_open_the_request(client, area):
+    request = file_not_warm(area.household).request
+    stranger = make_user(Role.TECHNICIAN)
+    client.force_login(stranger)
+    assert client.get(reverse("service:detail", args=[request.pk])).status_code == 404
+    response = client.post(reverse("service:action", args=[request.pk, "accept"]))
+    assert response.status_code == 404
+    assert ServiceRequest.objects.get(pk=request.pk).status == Status.ASSIGNED
+
+
+def test_assignee_accepts_from_my_work(client, area):
+    request = file_not_warm(area.household).request
+    client.force_login(area.owner)
+    assert request.number in client.get(reverse("service:my_work")).content.decode()
+    client.post(reverse("service:action", args=[request.pk, "accept"]))
+    assert ServiceRequest.objects.get(pk=request.pk).status == Status.ACCEPTED
+
+
+def test_deputy_in_the_zone_sees_but_cannot_work_the_owners_request(client, area):
+    request = file_not_warm(area.household).request
+    client.force_login(area.deputy1)
+    assert client.get(reverse("service:detail", args=[request.pk])).status_code == 200
+    client.post(reverse("service:action", args=[request.pk, "accept"]))
+    assert ServiceRequest.objects.get(pk=request.pk).status == Status.ASSIGNED
+
+
+def test_check_in_without_equipment_is_refused_with_a_message(client, area):
+    request = file_not_warm(area.household).request
+    client.force_login(area.owner)
+    client.post(reverse("service:action", args=[request.pk, "accept"]))
+    response = client.post(
+        reverse("service:action", args=[request.pk, "check_in"]),
+        {"equipment": ["mask"]},
+        follow=True,
+    )
+    assert any("protective" in str(m) or "防护" in str(m) for m in response.context["messages"])
+    assert ServiceRequest.objects.get(pk=request.pk).status == Status.ACCEPTED
+
+
+def test_technician_resolves_with_the_measured_temperature(client, area):
+    request = file_not_warm(area.household).request
+    client.force_login(area.owner)
+    client.post(reverse("service:action", args=[request.pk, "accept"]))
+    when = (timezone.localtime() + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M")
+    client.post(reverse("service:action", args=[request.pk, "schedule"]), {"when": when})
+    client.post(
+        reverse("service:action", args=[request.pk, "check_in"]),
+        {"equipment": ["mask", "gloves", "shoe_covers", "hand_sanitiser"]},
+    )
+    client.post(
+        reverse("service:action", args=[request.pk, "resolve"]),
+        {"measured_temperature": "19", "note": "排气"},
+    )
+    request.refresh_from_db()
+    assert request.status == Status.RESOLVED
+    assert (
+        "19" in RequestEvent.objects.filter(request=request, to_status=Status.RESOLVED).get().note
+    )
+
+
+def test_agent_files_for_a_caller_on_the_hotline(client, area):
+    agent = make_user(Role.AGENT)
+    client.force_login(agent)
+    url = reverse("service:on_behalf")
+    page = client.get(url, {"account": area.household.account_number, "category": "billing"})
+    key = page.context["form"].initial["idempotency_key"]
+    response = client.post(
+        url,
+        {
+            "account": area.household.account_number,
+            "category": "billing",
+            "description": "发票",
+            "idempotency_key": key,
+        },
+    )
+    assert response.status_code == 302
+    request = ServiceRequest.objects.get()
+    assert request.channel == "hotline" and request.created_by == agent
+
+
+def test_community_worker_files_only_in_their_community(client, area):
+    community = area.household.building.complex.community
+    worker = make_user(Role.COMMUNITY_WORKER, community=community)
+    other = make_household(make_building(zone=make_zone(), community=make_community()))
+    client.force_login(worker)
+    url = reverse("service:on_behalf")
+    response = client.post(
+        url, {"account": other.account_number, "category": "billing", "description": "x"}
+    )
+    assert response.status_code == 400  # not in their area: no household, nothing filed
+    assert not ServiceRequest.objects.exists()
+    client.post(
+        url, {"account": area.household.account_number, "category": "billing", "description": "x"}
+    )
+    request = ServiceRequest.objects.get()
+    assert request.channel == "community"
+    assert client.get(reverse("service:detail", args=[request.pk])).status_code == 200
+
+
+def test_bulk_reassign_needs_a_reason(client, area):
+    request = file_not_warm(area.household).request
+    client.force_login(area.dispatcher)
+    client.post(
+        reverse("service:bulk"),
+        {"action": "reassign", "selected": [request.pk], "assignee": area.deputy2.pk, "reason": ""},
+    )
+    assert ServiceRequest.objects.get(pk=request.pk).assignee == area.owner
+    client.post(
+        reverse("service:bulk"),
+        {
+            "action": "reassign",
+            "selected": [request.pk],
+            "assignee": area.deputy2.pk,
+            "reason": "顺路",
+        },
+    )
+    assert ServiceRequest.objects.get(pk=request.pk).assignee == area.deputy2
+
+
+def test_handover_moves_open_work_to_the_deputy(client, area):
+    request = file_not_warm(area.household).request
+    client.force_login(area.dispatcher)
+    client.post(reverse("service:handover"), {"staff": area.owner.pk, "reason": "发烧"})
+    assert ServiceRequest.objects.get(pk=request.pk).assignee == area.deputy1
+
+
+def test_roster_shows_the_dispatcher_on_duty_and_refuses_overlaps(client, area):
+    client.force_login(area.dispatcher)
+    page = client.get(reverse("people:roster"))
+    assert page.context["dispatcher"] == area.dispatcher
+    start = timezone.localtime() + timedelta(days=2)
+    data = {
+        "staff": area.deputy1.pk,
+        "starts_at": start.strftime("%Y-%m-%dT08:00"),
+        "ends_at": start.strftime("%Y-%m-%dT20:00"),
+    }
+    assert client.post(reverse("people:roster"), data).status_code == 302
+    count = Shift.objects.count()
+    assert client.post(reverse("people:roster"), data).status_code == 400
+    assert Shift.objects.count() == count
+
+
+def test_technician_cannot_edit_the_roster(client, area):
+    client.force_login(area.owner)
+    count = Shift.objects.count()
+    start = timezone.localtime() + timedelta(days=2)
+    response = client.post(
+        reverse("people:roster"),
+        {
+            "staff": area.owner.pk,
+            "starts_at": start.strftime("%Y-%m-%dT08:00"),
+            "ends_at": start.strftime("%Y-%m-%dT20:00"),
+        },
+    )
+    assert response.status_code == 403
+    assert Shift.objects.count() == count
