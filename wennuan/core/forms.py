@@ -46,24 +46,31 @@ class ThrottledAuthenticationForm(AuthenticationForm):
         return cleaned
 
 
+def apply_styles(form: forms.BaseForm) -> None:
+    """Give every widget Bootstrap's class (once), so templates stay plain."""
+    for field in form.fields.values():
+        widget = field.widget
+        # wn_kind tells the shared field template how to lay the widget out.
+        if isinstance(widget, forms.CheckboxSelectMultiple | forms.RadioSelect):
+            css = "form-check-input"
+            widget.wn_kind = "choices"  # type: ignore[attr-defined]
+        elif isinstance(widget, forms.CheckboxInput):
+            css = "form-check-input"
+            widget.wn_kind = "check"  # type: ignore[attr-defined]
+        elif isinstance(widget, forms.Select | forms.SelectMultiple):
+            css = "form-select"
+        elif isinstance(widget, forms.HiddenInput):
+            continue
+        else:
+            css = "form-control"
+        classes = widget.attrs.get("class", "").split()
+        if css not in classes:
+            widget.attrs["class"] = " ".join([*classes, css])
+
+
 class StyledForm(forms.Form):
-    """A form whose widgets carry Bootstrap's classes, so templates stay plain."""
+    """A form whose widgets carry Bootstrap's classes."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        for field in self.fields.values():
-            widget = field.widget
-            # wn_kind tells the shared field template how to lay the widget out.
-            if isinstance(widget, forms.CheckboxSelectMultiple | forms.RadioSelect):
-                css = "form-check-input"
-                widget.wn_kind = "choices"  # type: ignore[attr-defined]
-            elif isinstance(widget, forms.CheckboxInput):
-                css = "form-check-input"
-                widget.wn_kind = "check"  # type: ignore[attr-defined]
-            elif isinstance(widget, forms.Select | forms.SelectMultiple):
-                css = "form-select"
-            elif isinstance(widget, forms.HiddenInput):
-                continue
-            else:
-                css = "form-control"
-            widget.attrs["class"] = f"{widget.attrs.get('class', '')} {css}".strip()
+        apply_styles(self)

@@ -9,7 +9,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from wennuan.core.forms import StyledForm
+from wennuan.core.forms import StyledForm, apply_styles
 from wennuan.service.choices import Datatype
 from wennuan.service.models import ServiceCategory
 from wennuan.service.services import PPE_ITEMS, PPE_LABELS, RequestInvalid
@@ -96,6 +96,7 @@ class IntakeForm(StyledForm):
         # Questions first, then the free text and photos.
         order = [f for f in self.fields if f.startswith("attr_")]
         self.order_fields([*order, "description", "photos", "idempotency_key"])
+        apply_styles(self)
 
     def attributes(self) -> dict[str, Any]:
         return {

@@ -69,3 +69,18 @@ def request_context(request: ServiceRequest) -> RequestContext:
             others = others.exclude(building_id=request.building_id)
         station = list(others[:20])
     return RequestContext(nearby_building=building, nearby_station=station)
+
+
+def answers_display(request: ServiceRequest) -> list[tuple[str, str]]:
+    """The resident's answers as (question, answer) in the active language."""
+    questions = {q.code: q for q in request.category.attributes.all()}
+    shown = []
+    for code, value in request.attributes.items():
+        question = questions.get(code)
+        if question is None:
+            shown.append((code, str(value)))
+            continue
+        labels = dict(question.value_choices())
+        values = value if isinstance(value, list) else [value]
+        shown.append((question.label, "、".join(labels.get(str(v), str(v)) for v in values)))
+    return shown

@@ -93,7 +93,7 @@ def _record(
         request=request,
         kind=kind,
         actor=actor,
-        actor_label=actor_label or (actor.display_name if actor else ""),
+        actor_label=actor_label or (actor.display_name if actor else _("system")),
         from_status=from_status,
         to_status=to_status,
         note=note,
@@ -429,7 +429,8 @@ def _assign(
         request.first_contact_at = None
         request.sla_state = SlaState.ON_TIME
         request.escalation_level = 0
-    _move(request, Status.ASSIGNED, actor=actor, note=note, public=False, now=now)
+    # The resident sees that someone has it; the reasons (who was off shift) stay inside.
+    _move(request, Status.ASSIGNED, actor=actor, public=True, now=now)
     _record(request, kind=EventKind.ASSIGNMENT, actor=actor, note=note)
     _notify_staff(
         assignee,

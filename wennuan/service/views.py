@@ -14,6 +14,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
+from wennuan.core.forms import apply_styles
 from wennuan.grid.models import Household
 from wennuan.people.choices import Role
 from wennuan.people.models import User
@@ -29,7 +30,7 @@ from wennuan.service.forms import (
     ScheduleVisitForm,
 )
 from wennuan.service.models import ServiceCategory, ServiceRequest
-from wennuan.service.selectors import board_requests, my_work, request_context
+from wennuan.service.selectors import answers_display, board_requests, my_work, request_context
 from wennuan.service.services import (
     RequestInvalid,
     TransitionRefused,
@@ -79,6 +80,7 @@ def board(request: HttpRequest) -> HttpResponse:
     if not data.getlist("status"):
         data.setlist("status", list(OPEN_STATUSES))
     filterset = RequestFilter(data, queryset=board_requests(user))
+    apply_styles(filterset.form)
     page = Paginator(filterset.qs, 50).get_page(request.GET.get("page"))
     context = {
         "filter": filterset,
@@ -147,6 +149,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
             "visits": found.visits.select_related("staff"),
             "photos": found.photos.all(),
             "context": request_context(found),
+            "answers": answers_display(found),
             "is_assignee": is_assignee,
             "can_dispatch": user.sees_whole_city,
             # Vulnerability notes are personal data: the people who serve the home, and dispatch.
