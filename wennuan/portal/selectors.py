@@ -18,7 +18,18 @@ VERIFIED_FOR = timedelta(hours=2)
 
 
 def portal_household(request: HttpRequest) -> Household | None:
-    """The household this browser proved with a code in the last two hours, if any."""
+    """The household this browser proved with a code in the last two hours, if any.
+
+    Memoised on the request: the guard and the view both ask.
+    """
+    if hasattr(request, "_portal_household"):
+        return request._portal_household  # type: ignore[no-any-return]
+    household = _proven_household(request)
+    request._portal_household = household  # type: ignore[attr-defined]
+    return household
+
+
+def _proven_household(request: HttpRequest) -> Household | None:
     household_id = request.session.get(HOUSEHOLD_KEY)
     verified_at = request.session.get(VERIFIED_AT_KEY)
     if not household_id or not verified_at:

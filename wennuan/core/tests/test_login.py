@@ -55,3 +55,9 @@ def test_language_switch_changes_the_page_language(client, staff):
     page = client.get(reverse("home")).content.decode()
     assert 'lang="zh-hans"' in page
     assert "住户" in page  # "Households" in Chinese
+
+
+def test_health_endpoints_answer_without_login(client):
+    assert client.get("/healthz").content == b"ok"
+    response = client.get("/readyz")
+    assert response.status_code == 200 and response.content == b"ok"
