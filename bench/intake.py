@@ -35,7 +35,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import ROOT, backends, drop_database, fresh_database_url  # noqa: E402
+from _common import ROOT, backends, drop_database, fresh_database_url
 
 PYTHON = sys.executable
 SESSIONS = 400  # verified residents taking part
@@ -83,7 +83,9 @@ class Client:
     def __init__(self, port: int) -> None:
         self.port = port
 
-    def request(self, method: str, path: str, body: str | None = None, headers: dict[str, str] | None = None) -> int:
+    def request(
+        self, method: str, path: str, body: str | None = None, headers: dict[str, str] | None = None
+    ) -> int:
         conn = getattr(self.local, "conn", None)
         if conn is None:
             conn = self.local.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
@@ -170,7 +172,9 @@ def closed_loop(client: Client, clients: int, seconds: float, make_request) -> P
     return phase
 
 
-def replay(client: Client, sessions: list[str], rate: float, seconds: float) -> tuple[Phase, list[str], int]:
+def replay(
+    client: Client, sessions: list[str], rate: float, seconds: float
+) -> tuple[Phase, list[str], int]:
     """Open loop at a fixed arrival rate; each submission retried up to 5 times with its key."""
     total = int(rate * seconds)
     phase = Phase()
@@ -189,7 +193,9 @@ def replay(client: Client, sessions: list[str], rate: float, seconds: float) -> 
         }
         t0 = time.monotonic()
         for attempt in range(6):
-            status = client.request("POST", "/portal/new/not_warm/", intake_body(csrf, key), headers)
+            status = client.request(
+                "POST", "/portal/new/not_warm/", intake_body(csrf, key), headers
+            )
             if status == 302:
                 phase.record(time.monotonic() - t0, True)
                 with lock:
@@ -220,30 +226,59 @@ def run_backend(backend: str, args: argparse.Namespace) -> dict[str, object]:
     server = None
     try:
         subprocess.run([*manage, "migrate", "-v0"], env=env, check=True, cwd=ROOT)
-        subprocess.run([*manage, "collectstatic", "--noinput", "-v0"], env=env, check=True, cwd=ROOT)
         subprocess.run(
-            [*manage, "demo_city", "--households", str(args.households), "-v0"], env=env, check=True, cwd=ROOT
+            [*manage, "collectstatic", "--noinput", "-v0"], env=env, check=True, cwd=ROOT
+        )
+        subprocess.run(
+            [*manage, "demo_city", "--households", str(args.households), "-v0"],
+            env=env,
+            check=True,
+            cwd=ROOT,
         )
         sessions = json.loads(
             subprocess.run(
                 [PYTHON, "-c", SESSION_SCRIPT, str(SESSIONS)],
                 env={**env, "DJANGO_SETTINGS_MODULE": "wennuan.settings", "PYTHONPATH": str(ROOT)},
-                check=True, capture_output=True, text=True, cwd=ROOT,
+                check=True,
+                capture_output=True,
+                text=True,
+                cwd=ROOT,
             ).stdout
         )
         port = free_port()
         log = open(Path(static_root) / "gunicorn.log", "w+")  # noqa: SIM115 - read after the run
         server = subprocess.Popen(
-            [PYTHON, "-m", "gunicorn", "wennuan.wsgi", "--bind", f"127.0.0.1:{port}",
-             "--workers", str(args.workers), "--log-level", "warning"],
-            env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+            [
+                PYTHON,
+                "-m",
+                "gunicorn",
+                "wennuan.wsgi",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--workers",
+                str(args.workers),
+                "--log-level",
+                "warning",
+            ],
+            env=env,
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
         client = Client(port)
         for _ in range(100):
             if client.request("GET", "/healthz") == 200:
                 break
             time.sleep(0.1)
-        hello = closed_loop(client, args.clients, args.seconds, lambda w, n: client.request("GET", "/healthz") == 200)
+        else:
+            log.seek(0)
+            raise RuntimeError(f"gunicorn did not come up:\n{log.read()[-3000:]}")
+        hello = closed_loop(
+            client,
+            args.clients,
+            args.seconds,
+            lambda w, n: client.request("GET", "/healthz") == 200,
+        )
         csrf = "c" * 32
 
         def post_intake(worker: int, n: int) -> bool:
@@ -262,7 +297,10 @@ def run_backend(backend: str, args: argparse.Namespace) -> dict[str, object]:
                 [PYTHON, "-c", COUNT_SCRIPT],
                 input=json.dumps(acknowledged),
                 env={**env, "DJANGO_SETTINGS_MODULE": "wennuan.settings", "PYTHONPATH": str(ROOT)},
-                check=True, capture_output=True, text=True, cwd=ROOT,
+                check=True,
+                capture_output=True,
+                text=True,
+                cwd=ROOT,
             ).stdout
         )
         log.seek(0)
@@ -287,7 +325,9 @@ def run_backend(backend: str, args: argparse.Namespace) -> dict[str, object]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--backend", default="all", choices=["all", "sqlite", "postgresql"])
     parser.add_argument("--households", type=int, default=20_000)
     parser.add_argument("--clients", type=int, default=16)
@@ -299,22 +339,34 @@ def main() -> None:
     args = parser.parse_args()
     if args.quick:
         args.seconds, args.replay_seconds, args.households = 3.0, 10.0, 2_000
-    print(f"intake over HTTP: gunicorn {args.workers} workers, {args.clients} closed-loop clients, {os.cpu_count()} cores")
+    print(
+        f"intake over HTTP: gunicorn {args.workers} workers, {args.clients} closed-loop clients, {os.cpu_count()} cores"
+    )
     for backend in backends(args.backend):
         r = run_backend(backend, args)
         hello, intake, replayed = r["hello"], r["intake"], r["replay"]
-        assert isinstance(hello, Phase) and isinstance(intake, Phase) and isinstance(replayed, Phase)
+        assert (
+            isinstance(hello, Phase) and isinstance(intake, Phase) and isinstance(replayed, Phase)
+        )
         goal = 0.45 if backend == "postgresql" else 0.30
         ratio = intake.rps / hello.rps
         print(f"\n[{backend}]")
-        print(f"  hello  {hello.rps:8.1f} req/s  p50 {hello.pct(50):7.1f} ms  p99 {hello.pct(99):7.1f} ms  errors {hello.errors}")
-        print(f"  intake {intake.rps:8.1f} req/s  p50 {intake.pct(50):7.1f} ms  p99 {intake.pct(99):7.1f} ms  errors {intake.errors}")
-        print(f"  intake/hello {ratio:.2f} (goal >= {goal:.2f}: {'met' if ratio >= goal else 'MISSED'}); 'database is locked' in server log: {r['locked']}")
+        print(
+            f"  hello  {hello.rps:8.1f} req/s  p50 {hello.pct(50):7.1f} ms  p99 {hello.pct(99):7.1f} ms  errors {hello.errors}"
+        )
+        print(
+            f"  intake {intake.rps:8.1f} req/s  p50 {intake.pct(50):7.1f} ms  p99 {intake.pct(99):7.1f} ms  errors {intake.errors}"
+        )
+        print(
+            f"  intake/hello {ratio:.2f} (goal >= {goal:.2f}: {'met' if ratio >= goal else 'MISSED'}); 'database is locked' in server log: {r['locked']}"
+        )
         lost = int(r["acknowledged"]) - int(r["stored"])
         duplicated = int(r["rows"]) - int(r["stored"])
-        print(f"  replay {r['replay_total']} at {args.rate:.0f}/s: done in {replayed.finished - replayed.started:.1f} s, "
-              f"p50 {replayed.pct(50):.0f} ms p99 {replayed.pct(99):.0f} ms, errors after retries {replayed.errors}, "
-              f"retries {r['retries']}, lost {lost}, duplicated {duplicated}")
+        print(
+            f"  replay {r['replay_total']} at {args.rate:.0f}/s: done in {replayed.finished - replayed.started:.1f} s, "
+            f"p50 {replayed.pct(50):.0f} ms p99 {replayed.pct(99):.0f} ms, errors after retries {replayed.errors}, "
+            f"retries {r['retries']}, lost {lost}, duplicated {duplicated}"
+        )
 
 
 if __name__ == "__main__":

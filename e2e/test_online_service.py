@@ -28,7 +28,11 @@ def city(transactional_db):
 
 def household_of(username: str) -> Household:
     """A household in a zone where ``username`` owns repair."""
-    zone = ZoneAssignment.objects.filter(staff__username=username, duty=Duty.REPAIR, rank=0).first().zone
+    zone = (
+        ZoneAssignment.objects.filter(staff__username=username, duty=Duty.REPAIR, rank=0)
+        .first()
+        .zone
+    )
     return Household.objects.filter(building__zone=zone).order_by("pk").first()
 
 
@@ -39,7 +43,11 @@ def resident_files_not_warm(page, household: Household, temperature: str) -> str
     page.fill("#id_phone", household.phone)
     page.click("button[type=submit]")
     page.wait_for_url("**/portal/verify/code/")
-    code = Notification.objects.filter(recipient=household.phone, template="otp_code").latest("pk").context["code"]
+    code = (
+        Notification.objects.filter(recipient=household.phone, template="otp_code")
+        .latest("pk")
+        .context["code"]
+    )
     page.fill("#id_code", str(code))
     page.click("button[type=submit]")
     page.wait_for_url("**/portal/new/")
@@ -53,7 +61,9 @@ def resident_files_not_warm(page, household: Household, temperature: str) -> str
 
 
 def test_resident_to_technician_and_back(browser, live_server, city):
-    resident = browser.new_context(viewport=PHONE, locale="zh-CN", base_url=live_server.url).new_page()
+    resident = browser.new_context(
+        viewport=PHONE, locale="zh-CN", base_url=live_server.url
+    ).new_page()
     household = household_of("technician")
 
     # Given a resident whose home is at 14 °C files "not warm" and gets a number at once
@@ -85,13 +95,15 @@ def test_resident_to_technician_and_back(browser, live_server, city):
     assert tech.evaluate("document.documentElement.scrollWidth") <= 390
 
     # Then the resident tracks it by number and phone, confirms, and rates 5
-    tracker = browser.new_context(viewport=PHONE, locale="zh-CN", base_url=live_server.url).new_page()
+    tracker = browser.new_context(
+        viewport=PHONE, locale="zh-CN", base_url=live_server.url
+    ).new_page()
     tracker.goto("/portal/track/")
     tracker.fill("#id_number", number)
     tracker.fill("#id_phone", household.phone)
     tracker.click("button[type=submit]")
     tracker.wait_for_url(f"**/portal/requests/{number}/")
-    assert "resolved" == ServiceRequest.objects.get(pk=request.pk).status
+    assert ServiceRequest.objects.get(pk=request.pk).status == "resolved"
     tracker.click(f"form[action$='/{number}/confirm/'] button")
     tracker.check("input[name=rating][value='5']")
     tracker.click(f"form[action$='/{number}/rate/'] button")
@@ -102,13 +114,19 @@ def test_resident_to_technician_and_back(browser, live_server, city):
 
 def test_deputy_gets_it_when_the_owner_is_off_shift(browser, live_server, city):
     household = household_of("technician")
-    deputy = ZoneAssignment.objects.get(zone=household.building.zone, duty=Duty.REPAIR, rank=1).staff
+    deputy = ZoneAssignment.objects.get(
+        zone=household.building.zone, duty=Duty.REPAIR, rank=1
+    ).staff
     Shift.objects.filter(staff__username="technician").delete()
     Shift.objects.filter(staff=deputy).delete()
     now = timezone.now()
-    Shift.objects.create(staff=deputy, starts_at=now - timedelta(hours=1), ends_at=now + timedelta(hours=11))
+    Shift.objects.create(
+        staff=deputy, starts_at=now - timedelta(hours=1), ends_at=now + timedelta(hours=11)
+    )
 
-    resident = browser.new_context(viewport=PHONE, locale="zh-CN", base_url=live_server.url).new_page()
+    resident = browser.new_context(
+        viewport=PHONE, locale="zh-CN", base_url=live_server.url
+    ).new_page()
     number = resident_files_not_warm(resident, household, "15")
 
     page = browser.new_context(viewport=PHONE, locale="zh-CN", base_url=live_server.url).new_page()

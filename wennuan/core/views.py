@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.db import DatabaseError, connection
 from django.contrib.auth.views import LoginView
+from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
@@ -36,5 +36,7 @@ def readyz(request: HttpRequest) -> HttpResponse:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
     except DatabaseError as exc:
-        return HttpResponse(f"database: {exc.__class__.__name__}", status=503, content_type="text/plain")
+        return HttpResponse(
+            f"database: {exc.__class__.__name__}", status=503, content_type="text/plain"
+        )
     return HttpResponse("ok", content_type="text/plain")

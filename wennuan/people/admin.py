@@ -4,20 +4,38 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 from django.utils.translation import gettext_lazy as _
 
-from wennuan.people.models import User
+from wennuan.people.models import Leave, Shift, User
 
 
 @admin.register(User)
 class StaffAdmin(UserAdmin[User]):
-    list_display = ["username", "full_name", "role", "phone", "is_party_member", "is_active"]
-    list_filter = ["role", "is_party_member", "is_active"]
+    list_display = [
+        "username",
+        "full_name",
+        "role",
+        "phone",
+        "health_status",
+        "is_party_member",
+        "is_active",
+    ]
+    list_filter = ["role", "health_status", "is_party_member", "is_active"]
     search_fields = ["username", "full_name", "phone"]
     autocomplete_fields = ["supervisor", "community"]
     fieldsets = (
         (None, {"fields": ("username", "password")}),
         (
             _("Person"),
-            {"fields": ("full_name", "email", "phone", "role", "supervisor", "community")},
+            {
+                "fields": (
+                    "full_name",
+                    "email",
+                    "phone",
+                    "role",
+                    "health_status",
+                    "supervisor",
+                    "community",
+                )
+            },
         ),
         (_("Party"), {"fields": ("is_party_member", "vanguard_post")}),
         (_("Permissions"), {"fields": ("is_active", "is_staff", "is_superuser", "groups")}),
@@ -31,3 +49,19 @@ class StaffAdmin(UserAdmin[User]):
             },
         ),
     )
+
+
+@admin.register(Shift)
+class ShiftAdmin(admin.ModelAdmin[Shift]):
+    list_display = ["staff", "starts_at", "ends_at", "leads_dispatch"]
+    list_filter = ["leads_dispatch", "staff__role"]
+    search_fields = ["staff__username", "staff__full_name"]
+    autocomplete_fields = ["staff"]
+    date_hierarchy = "starts_at"
+
+
+@admin.register(Leave)
+class LeaveAdmin(admin.ModelAdmin[Leave]):
+    list_display = ["staff", "starts_at", "ends_at", "reason"]
+    search_fields = ["staff__username", "staff__full_name"]
+    autocomplete_fields = ["staff"]

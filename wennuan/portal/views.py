@@ -198,7 +198,7 @@ def my_requests(request: HttpRequest) -> HttpResponse:
 
 def track(request: HttpRequest) -> HttpResponse:
     """Open a request by its number and the phone used for it; no account needed."""
-    form = TrackForm(request.POST or None)
+    form = TrackForm(request.POST or None, initial={"number": request.GET.get("number", "")})
     if request.method == "POST" and form.is_valid():
         attempts = request.session.get(TRACK_ATTEMPTS_KEY, 0)
         if attempts >= MAX_TRACK_ATTEMPTS:

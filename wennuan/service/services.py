@@ -641,7 +641,10 @@ def resolve_request(
         _notify_resident(
             request,
             Template.REQUEST_RESOLVED,
-            {"number": request.number, "confirm_url": f"{settings.PUBLIC_BASE_URL}/track/"},
+            {
+                "number": request.number,
+                "confirm_url": f"{settings.PUBLIC_BASE_URL}/portal/track/?number={request.number}",
+            },
         )
     return request
 

@@ -20,3 +20,12 @@ def catalogue(request: Any) -> None:
 
     if not ServiceCategory.objects.exists():
         seed_catalogue()
+
+
+@pytest.fixture(autouse=True)
+def english() -> Any:
+    """Service-level messages are checked in English; pages check the Chinese ones."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
