@@ -2,11 +2,12 @@
 
 For each backend, on a fresh database with a demo city, in one run:
 
-1. closed loop, C clients for D seconds: a no-database "hello" view (/healthz) and the
-   real intake (POST of the portal's "not warm" form by verified residents); prints
-   requests/s and p50/p99 latency of each, and intake/hello. Goals: PostgreSQL >= 0.45,
-   SQLite >= 0.30, and no "database is locked".
-2. open loop replay: 16,000 complaints (Beijing's worst recorded day) compressed into
+1. at a fixed arrival rate (the replay's, ~133/s) for D seconds: a no-database "hello"
+   view (/healthz) and the real intake (POST of the portal's "not warm" form by verified
+   residents); prints requests/s and p50/p99 latency of each, and intake/hello.
+   Goals: PostgreSQL >= 0.45, SQLite >= 0.30, and no "database is locked".
+2. the same as fast as C closed-loop clients can go (capacity), with the same ratio.
+3. open loop replay: 16,000 complaints (Beijing's worst recorded day) compressed into
    120 s (~133/s); clients retry failures with the same idempotency key. Prints errors
    left after retries, requests lost (acknowledged but not stored) and duplicated.
 
@@ -29,6 +30,7 @@ import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -172,10 +174,13 @@ def closed_loop(client: Client, clients: int, seconds: float, make_request) -> P
     return phase
 
 
-def replay(
-    client: Client, sessions: list[str], rate: float, seconds: float
+def open_loop(
+    rate: float, seconds: float, send: Callable[[int, str], bool], *, attempts: int = 1
 ) -> tuple[Phase, list[str], int]:
-    """Open loop at a fixed arrival rate; each submission retried up to 5 times with its key."""
+    """Arrivals at a fixed rate whatever the server does; each retried with its own key.
+
+    Returns the phase, the keys the server acknowledged, and how many retries it took.
+    """
     total = int(rate * seconds)
     phase = Phase()
     acknowledged: list[str] = []
@@ -184,32 +189,23 @@ def replay(
 
     def submit(i: int) -> None:
         nonlocal retries
-        key = f"replay-{uuid.uuid4().hex}"
-        session = sessions[i % len(sessions)]
-        csrf = "c" * 32
-        headers = {
-            "Content-Type": "application/x-www-form-urlencoded",
-            "Cookie": f"sessionid={session}; csrftoken={csrf}",
-        }
+        key = f"open-{uuid.uuid4().hex}"
         t0 = time.monotonic()
-        for attempt in range(6):
-            status = client.request(
-                "POST", "/portal/new/not_warm/", intake_body(csrf, key), headers
-            )
-            if status == 302:
+        for attempt in range(attempts):
+            if send(i, key):
                 phase.record(time.monotonic() - t0, True)
                 with lock:
                     acknowledged.append(key)
                     retries += attempt
                 return
-            time.sleep(0.2 * (attempt + 1))
+            if attempt + 1 < attempts:
+                time.sleep(0.2 * (attempt + 1))
         phase.record(time.monotonic() - t0, False)
 
     phase.started = time.monotonic()
     with ThreadPoolExecutor(96) as pool:
         for i in range(total):
-            target = phase.started + i / rate
-            delay = target - time.monotonic()
+            delay = phase.started + i / rate - time.monotonic()
             if delay > 0:
                 time.sleep(delay)
             pool.submit(submit, i)
@@ -273,25 +269,37 @@ def run_backend(backend: str, args: argparse.Namespace) -> dict[str, object]:
         else:
             log.seek(0)
             raise RuntimeError(f"gunicorn did not come up:\n{log.read()[-3000:]}")
-        hello = closed_loop(
-            client,
-            args.clients,
-            args.seconds,
-            lambda w, n: client.request("GET", "/healthz") == 200,
-        )
         csrf = "c" * 32
 
-        def post_intake(worker: int, n: int) -> bool:
-            session = sessions[(worker * 7919 + n) % len(sessions)]
+        def post_intake(i: int, key: str) -> bool:
+            session = sessions[(i * 7919) % len(sessions)]
             headers = {
                 "Content-Type": "application/x-www-form-urlencoded",
                 "Cookie": f"sessionid={session}; csrftoken={csrf}",
             }
-            body = intake_body(csrf, f"load-{worker}-{n}-{uuid.uuid4().hex[:8]}")
-            return client.request("POST", "/portal/new/not_warm/", body, headers) == 302
+            return (
+                client.request("POST", "/portal/new/not_warm/", intake_body(csrf, key), headers)
+                == 302
+            )
 
-        intake = closed_loop(client, args.clients, args.seconds, post_intake)
-        replayed, acknowledged, retries = replay(client, sessions, args.rate, args.replay_seconds)
+        def get_hello(i: int, key: str) -> bool:
+            return client.request("GET", "/healthz") == 200
+
+        # 1. the same fixed arrival rate for both
+        hello_rate, _, _ = open_loop(args.rate, args.seconds, get_hello)
+        intake_rate, _, _ = open_loop(args.rate, args.seconds, post_intake)
+        # 2. capacity: as fast as C clients can go
+        hello = closed_loop(client, args.clients, args.seconds, lambda w, n: get_hello(n, ""))
+        intake = closed_loop(
+            client,
+            args.clients,
+            args.seconds,
+            lambda w, n: post_intake(w * 100_003 + n, f"load-{uuid.uuid4().hex}"),
+        )
+        # 3. the replay, with client retries on the same key
+        replayed, acknowledged, retries = open_loop(
+            args.rate, args.replay_seconds, post_intake, attempts=6
+        )
         counted = json.loads(
             subprocess.run(
                 [PYTHON, "-c", COUNT_SCRIPT],
@@ -307,6 +315,8 @@ def run_backend(backend: str, args: argparse.Namespace) -> dict[str, object]:
         locked = log.read().count("database is locked")
         return {
             "backend": backend,
+            "hello_rate": hello_rate,
+            "intake_rate": intake_rate,
             "hello": hello,
             "intake": intake,
             "replay": replayed,
@@ -344,22 +354,28 @@ def main() -> None:
     )
     for backend in backends(args.backend):
         r = run_backend(backend, args)
-        hello, intake, replayed = r["hello"], r["intake"], r["replay"]
-        assert (
-            isinstance(hello, Phase) and isinstance(intake, Phase) and isinstance(replayed, Phase)
-        )
         goal = 0.45 if backend == "postgresql" else 0.30
-        ratio = intake.rps / hello.rps
         print(f"\n[{backend}]")
-        print(
-            f"  hello  {hello.rps:8.1f} req/s  p50 {hello.pct(50):7.1f} ms  p99 {hello.pct(99):7.1f} ms  errors {hello.errors}"
-        )
-        print(
-            f"  intake {intake.rps:8.1f} req/s  p50 {intake.pct(50):7.1f} ms  p99 {intake.pct(99):7.1f} ms  errors {intake.errors}"
-        )
-        print(
-            f"  intake/hello {ratio:.2f} (goal >= {goal:.2f}: {'met' if ratio >= goal else 'MISSED'}); 'database is locked' in server log: {r['locked']}"
-        )
+        for label, hello_key, intake_key in (
+            (f"at a fixed {args.rate:.0f} arrivals/s", "hello_rate", "intake_rate"),
+            (f"capacity, {args.clients} closed-loop clients", "hello", "intake"),
+        ):
+            hello, intake = r[hello_key], r[intake_key]
+            assert isinstance(hello, Phase) and isinstance(intake, Phase)
+            ratio = intake.rps / hello.rps
+            print(f"  {label}:")
+            print(
+                f"    hello  {hello.rps:8.1f} req/s  p50 {hello.pct(50):7.1f} ms  p99 {hello.pct(99):7.1f} ms  errors {hello.errors}"
+            )
+            print(
+                f"    intake {intake.rps:8.1f} req/s  p50 {intake.pct(50):7.1f} ms  p99 {intake.pct(99):7.1f} ms  errors {intake.errors}"
+            )
+            print(
+                f"    intake/hello {ratio:.2f} (goal >= {goal:.2f}: {'met' if ratio >= goal else 'MISSED'})"
+            )
+        print(f"  'database is locked' in the server log: {r['locked']}")
+        replayed = r["replay"]
+        assert isinstance(replayed, Phase)
         lost = int(r["acknowledged"]) - int(r["stored"])
         duplicated = int(r["rows"]) - int(r["stored"])
         print(
