@@ -501,8 +501,9 @@ def _require_assignee(request: ServiceRequest, actor: User) -> None:
 
 
 def _locked(request: ServiceRequest) -> ServiceRequest:
+    """Re-read the request with its row locked (of=self: the household is an outer join)."""
     return (
-        ServiceRequest.objects.select_for_update()
+        ServiceRequest.objects.select_for_update(of=("self",))
         .select_related("category", "household")
         .get(pk=request.pk)
     )
