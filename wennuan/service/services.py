@@ -757,7 +757,8 @@ def sweep_sla(*, now: datetime | None = None) -> dict[str, int]:
         .select_related("category", "assignee__supervisor")
     )
     step = timedelta(minutes=settings.SERVICE_ESCALATION_STEP_MINUTES)
-    for request in candidates.iterator():
+    # A list, not a cursor: the loop writes, and SQLite must not hold a read open meanwhile.
+    for request in list(candidates):
         state = sla.sla_state(request, now)
         if state != request.sla_state:
             with transaction.atomic():
