@@ -195,6 +195,8 @@ TASKS = {
 # The scheduler holds a lease in the database so that only one instance enqueues.
 SCHEDULER_LEASE_SECONDS = env_int("SCHEDULER_LEASE_SECONDS", 30)
 SCHEDULER_TICK_SECONDS = env_int("SCHEDULER_TICK_SECONDS", 5)
+# Finished task results older than this are pruned nightly.
+TASK_RESULT_KEEP_DAYS = env_int("TASK_RESULT_KEEP_DAYS", 7)
 
 # Notifications: an outbox table, delivered by the worker through one transport per
 # channel. "console" writes to the log and var/outbox.log (development); "http" posts

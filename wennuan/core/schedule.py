@@ -67,6 +67,11 @@ SCHEDULE: tuple[PeriodicJob, ...] = (
         every=timedelta(minutes=1),
     ),
     PeriodicJob(
+        name="prune-task-results",
+        task_path="wennuan.core.tasks.prune_task_results_task",
+        daily_at=time(3, 30),
+    ),
+    PeriodicJob(
         name="prune-failed-logins",
         task_path="wennuan.core.tasks.prune_failed_logins_task",
         every=timedelta(hours=1),

@@ -99,3 +99,20 @@ def test_scheduler_command_runs_one_tick_and_releases_its_lease(demo_city, capsy
     call_command("scheduler", "--once")
     assert "enqueued coverage-audit" in capsys.readouterr().out
     assert not Lease.objects.exists()
+
+
+def test_old_task_results_are_pruned_and_recent_ones_kept(demo_city, settings):
+    from django.utils import timezone
+
+    from wennuan.core.tasks import prune_task_results_task
+
+    settings.TASK_RESULT_KEEP_DAYS = 7
+    run_scheduler_tick(holder="a")
+    call_command("db_worker", "--batch", "--queue-name", "default", "--no-startup-delay")
+    finished = DBTaskResult.objects.filter(status="SUCCESSFUL")
+    old = finished.first()
+    DBTaskResult.objects.filter(pk=old.pk).update(finished_at=timezone.now() - timedelta(days=8))
+    count = finished.count()
+    prune_task_results_task.call()
+    assert not DBTaskResult.objects.filter(pk=old.pk).exists()
+    assert DBTaskResult.objects.filter(status="SUCCESSFUL").count() == count - 1
