@@ -149,7 +149,11 @@ def new_request(request: HttpRequest, code: str) -> HttpResponse:
 
 def hazard(request: HttpRequest) -> HttpResponse:
     """An outdoor hazard, reported by anyone, with a place instead of an account."""
-    category = ServiceCategory.objects.prefetch_related("attributes").get(code="outdoor_hazard")
+    category = (
+        ServiceCategory.objects.prefetch_related("attributes").filter(code="outdoor_hazard").first()
+    )
+    if category is None:
+        raise Http404
     form = IntakeForm(request.POST or None, request.FILES or None, category=category)
     place = LocationForm(request.POST or None)
     if request.method == "POST" and form.is_valid() and place.is_valid():
