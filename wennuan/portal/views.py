@@ -125,6 +125,7 @@ def new_request(request: HttpRequest, code: str) -> HttpResponse:
                 category=category,
                 household=household,
                 channel=Channel.PORTAL,
+                language=request.LANGUAGE_CODE,
                 description=form.cleaned_data["description"],
                 attributes=form.attributes(),
                 photos=form.cleaned_data["photos"],
@@ -161,6 +162,7 @@ def hazard(request: HttpRequest) -> HttpResponse:
             result = submit_request(
                 category=category,
                 channel=Channel.PORTAL,
+                language=request.LANGUAGE_CODE,
                 description=form.cleaned_data["description"],
                 attributes=form.attributes(),
                 photos=form.cleaned_data["photos"],

@@ -52,9 +52,11 @@ def unavailable_reasons(staff_ids: list[int], at: datetime) -> dict[int, str]:
     # "Has a cap-th open request" reads at most `cap` index entries, where a count would
     # read all of them: someone swamped with thousands of open requests stays cheap to skip.
     cap = settings.SERVICE_OPEN_WORK_CAP
-    nth_open = ServiceRequest.objects.filter(
-        assignee=OuterRef("pk"), status__in=OPEN_STATUSES
-    ).order_by("pk").values("pk")[cap - 1 : cap]
+    nth_open = (
+        ServiceRequest.objects.filter(assignee=OuterRef("pk"), status__in=OPEN_STATUSES)
+        .order_by("pk")
+        .values("pk")[cap - 1 : cap]
+    )
     rows = {
         row["pk"]: row
         for row in User.objects.filter(pk__in=staff_ids)

@@ -196,6 +196,9 @@ class ServiceRequest(models.Model):
         null=True,
         blank=True,
     )
+    # The language the resident used, so their text messages speak it (staff filing on
+    # their behalf may work in another).
+    language = models.CharField(_("language"), max_length=8, default="zh-hans")
     reporter_name = models.CharField(_("reporter name"), max_length=64, blank=True)
     reporter_phone = models.CharField(_("reporter phone"), max_length=20, blank=True)
     latitude = models.FloatField(_("latitude"), null=True, blank=True)

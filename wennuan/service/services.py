@@ -12,7 +12,7 @@ from typing import Any
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -255,6 +255,7 @@ def submit_request(
     *,
     category: ServiceCategory,
     channel: str,
+    language: str = "",
     household: Household | None = None,
     description: str = "",
     attributes: dict[str, Any] | None = None,
@@ -269,6 +270,7 @@ def submit_request(
 ) -> Submitted:
     """File a request from any channel: validate everything, store, dispatch, notify.
 
+    ``language`` is the resident's (their messages use it); the company default if empty.
     A retry with the same idempotency key returns the first answer and creates nothing.
     Raises RequestInvalid (field → messages) and stores nothing when any input is bad.
     """
@@ -333,6 +335,7 @@ def submit_request(
                 station_id=building.station_id if building else None,
                 zone_id=building.zone_id if building else None,
                 channel=channel,
+                language=resident_language(language),
                 priority=priority,
                 description=description.strip(),
                 attributes=answers,
@@ -364,7 +367,7 @@ def submit_request(
             _notify_resident(
                 request,
                 Template.REQUEST_RECEIVED,
-                {"number": request.number, "category": category.name},
+                {"number": request.number, "category": category_name(category, request.language)},
             )
     except IntegrityError:
         # Two retries raced past the lookup above; the unique key let exactly one in.
@@ -437,7 +440,7 @@ def _assign(
         Template.WORK_ASSIGNED,
         {
             "number": request.number,
-            "category": request.category.name,
+            "category": category_name(request.category, settings.LANGUAGE_CODE),
             "address": request.household.address if request.household else request.location_text,
             "due": f"{timezone.localtime(request.first_contact_due):%m-%d %H:%M}"
             if request.first_contact_due
@@ -853,6 +856,16 @@ PPE_LABELS = {
 }
 
 
+def resident_language(language: str) -> str:
+    """English for a resident who used the English pages, else the company's language."""
+    return "en" if language.lower().startswith("en") else settings.LANGUAGE_CODE
+
+
+def category_name(category: ServiceCategory, language: str) -> str:
+    """The category's name in a message's language (not the active page language)."""
+    return category.name_en if language.startswith("en") and category.name_en else category.name_zh
+
+
 def resident_phone(request: ServiceRequest) -> str:
     """Where to text the resident: the phone they gave, else the household's registered one."""
     if request.reporter_phone:
@@ -868,7 +881,7 @@ def _notify_resident(request: ServiceRequest, template: str, context: dict[str, 
             recipient=phone,
             template=template,
             context=context,
-            language=translation.get_language() or settings.LANGUAGE_CODE,
+            language=request.language,
             related_key=request.number or "",
         )
 

@@ -225,3 +225,17 @@ def test_channel_and_filer_are_recorded_for_staff_on_behalf():
     request = file_not_warm(area.household, channel="hotline", created_by=agent).request
     assert request.channel == "hotline" and request.created_by == agent
     assert RequestEvent.objects.get(request=request, to_status=Status.SUBMITTED).actor == agent
+
+
+def test_messages_speak_the_residents_language_not_the_staff_pages():
+    area = make_area()
+    english = file_not_warm(area.household, language="en").request
+    hotline = file_not_warm(area.household, channel="hotline").request  # agent's page is English here
+    sent = dict(
+        Notification.objects.filter(template="request_received").values_list("related_key", "language")
+    )
+    assert sent[english.number] == "en"
+    assert sent[hotline.number] == "zh-hans"
+    staff_message = Notification.objects.filter(template="work_assigned", related_key=english.number).get()
+    assert staff_message.language == "zh-hans"
+    assert "室温不达标" in staff_message.context["category"]
