@@ -230,12 +230,12 @@ def test_channel_and_filer_are_recorded_for_staff_on_behalf():
 def test_messages_speak_the_residents_language_not_the_staff_pages():
     area = make_area()
     english = file_not_warm(area.household, language="en").request
-    hotline = file_not_warm(area.household, channel="hotline").request  # agent's page is English here
-    sent = dict(
-        Notification.objects.filter(template="request_received").values_list("related_key", "language")
-    )
+    # The tests run with English active, as an agent's English page would.
+    hotline = file_not_warm(area.household, channel="hotline").request
+    received = Notification.objects.filter(template="request_received")
+    sent = dict(received.values_list("related_key", "language"))
     assert sent[english.number] == "en"
     assert sent[hotline.number] == "zh-hans"
-    staff_message = Notification.objects.filter(template="work_assigned", related_key=english.number).get()
+    staff_message = Notification.objects.get(template="work_assigned", related_key=english.number)
     assert staff_message.language == "zh-hans"
     assert "室温不达标" in staff_message.context["category"]
