@@ -5,8 +5,16 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from django.db.models import QuerySet
+from django.http import HttpRequest
 
-from wennuan.people.models import Shift
+from wennuan.people.models import Shift, User
+
+
+def request_user(request: HttpRequest) -> User:
+    """The logged-in staff member of a view behind ``login_required``."""
+    user = request.user
+    assert isinstance(user, User)
+    return user
 
 
 def shifts_between(start: datetime, end: datetime) -> QuerySet[Shift]:

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from wennuan.people.forms import ShiftForm
 from wennuan.people.models import Shift, User
-from wennuan.people.selectors import on_duty_now, shifts_between
+from wennuan.people.selectors import on_duty_now, request_user, shifts_between
 from wennuan.people.services import RosterError, add_shift, remove_shift
 from wennuan.service.dispatch import dispatcher_on_duty
 
@@ -27,8 +27,7 @@ def _may_edit(user: User) -> bool:
 @login_required
 def roster(request: HttpRequest) -> HttpResponse:
     """Who is on duty now, the dispatcher on duty, and the shifts of one day."""
-    user = request.user
-    assert isinstance(user, User)
+    user = request_user(request)
     now = timezone.now()
     day = parse_date(request.GET.get("day", "")) or timezone.localdate()
     start = timezone.make_aware(datetime.combine(day, time(0)))
@@ -67,8 +66,7 @@ def roster(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def remove(request: HttpRequest, pk: int) -> HttpResponse:
-    user = request.user
-    assert isinstance(user, User)
+    user = request_user(request)
     if request.method != "POST" or not _may_edit(user):
         raise PermissionDenied
     shift = Shift.objects.filter(pk=pk).first()

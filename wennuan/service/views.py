@@ -18,6 +18,7 @@ from wennuan.core.forms import apply_styles
 from wennuan.grid.models import Household
 from wennuan.people.choices import Role
 from wennuan.people.models import User
+from wennuan.people.selectors import request_user
 from wennuan.service.choices import OPEN_STATUSES, Channel, Status
 from wennuan.service.filters import RequestFilter
 from wennuan.service.forms import (
@@ -64,16 +65,10 @@ def get_request_for_user(request: HttpRequest, pk: int) -> ServiceRequest:
     return found
 
 
-def _staff(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
-
-
 @login_required
 def board(request: HttpRequest) -> HttpResponse:
     """The dispatch board; htmx refreshes the table every 30 seconds."""
-    user = _staff(request)
+    user = request_user(request)
     if not user.sees_whole_city:
         raise PermissionDenied
     data = request.GET.copy()
@@ -97,7 +92,7 @@ def board(request: HttpRequest) -> HttpResponse:
 @login_required
 def board_bulk(request: HttpRequest) -> HttpResponse:
     """Bulk actions on the selected rows: dispatch again, or reassign to one person."""
-    user = _staff(request)
+    user = request_user(request)
     if not user.sees_whole_city or request.method != "POST":
         raise PermissionDenied
     selected = ServiceRequest.objects.for_user(user).filter(pk__in=request.POST.getlist("selected"))
@@ -131,13 +126,13 @@ def board_bulk(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def my_work_page(request: HttpRequest) -> HttpResponse:
-    user = _staff(request)
+    user = request_user(request)
     return render(request, "service/my_work.html", {"requests": list(my_work(user)[:100])})
 
 
 @login_required
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _staff(request)
+    user = request_user(request)
     found = get_request_for_user(request, pk)
     is_assignee = found.assignee_id == user.pk
     return render(
@@ -261,7 +256,7 @@ def action(request: HttpRequest, pk: int, name: str) -> HttpResponse:
     """One POST endpoint per action; refusals come back as a message and change nothing."""
     if request.method != "POST" or name not in ACTIONS:
         raise Http404
-    user = _staff(request)
+    user = request_user(request)
     found = get_request_for_user(request, pk)
     try:
         messages.success(request, ACTIONS[name](request, found, user))
@@ -273,7 +268,7 @@ def action(request: HttpRequest, pk: int, name: str) -> HttpResponse:
 @login_required
 def handover(request: HttpRequest) -> HttpResponse:
     """Send all of one person's open work to their deputies (dispatchers and managers)."""
-    user = _staff(request)
+    user = request_user(request)
     if not user.sees_whole_city or request.method != "POST":
         raise PermissionDenied
     staff = User.objects.filter(pk=int(request.POST.get("staff") or 0)).first()
@@ -299,7 +294,7 @@ def _intake_channel(user: User) -> str:
 @login_required
 def on_behalf(request: HttpRequest) -> HttpResponse:
     """File a request for a resident: the hotline, or a community worker at the door."""
-    user = _staff(request)
+    user = request_user(request)
     if not (user.sees_whole_city or user.role == Role.COMMUNITY_WORKER):
         raise PermissionDenied
     account = (request.GET.get("account") or request.POST.get("account") or "").strip()
@@ -360,7 +355,7 @@ def on_behalf(request: HttpRequest) -> HttpResponse:
 @login_required
 def requests_page(request: HttpRequest) -> HttpResponse:
     """Every request in this user's area (technicians, inspectors, community workers)."""
-    user = _staff(request)
+    user = request_user(request)
     filterset = RequestFilter(request.GET or None, queryset=board_requests(user))
     page = Paginator(filterset.qs, 50).get_page(request.GET.get("page"))
     return render(request, "service/list.html", {"filter": filterset, "page": page})
