@@ -273,6 +273,13 @@ class ServiceRequest(models.Model):
         return self.number or f"#{self.pk}"
 
     @property
+    def next_due(self) -> Any:
+        """The earliest SLA target not yet met (first contact, on site, resolution), or None."""
+        from wennuan.service.sla import next_due
+
+        return next_due(self)
+
+    @property
     def is_open(self) -> bool:
         from wennuan.service.choices import OPEN_STATUSES
 

@@ -111,3 +111,13 @@ def test_resolved_requests_close_by_themselves_after_the_configured_days(setting
         clock.move_to(at(2026, 12, 8, 10, 1))
         assert auto_close_resolved() == 1
     assert ServiceRequest.objects.get(pk=request.pk).status == Status.CLOSED
+
+
+def test_next_due_moves_on_as_targets_are_met():
+    with time_machine.travel(at(2026, 12, 5, 10, 0), tick=False):
+        area = make_area()
+        request = file_not_warm(area.household, temperature="17").request
+        assert request.next_due == request.first_contact_due
+        accept_request(request=request, actor=area.owner)
+        request.refresh_from_db()
+        assert request.next_due == request.on_site_due
