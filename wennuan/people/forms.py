@@ -22,3 +22,10 @@ class ShiftForm(StyledForm):
         label=_("To"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
     )
     leads_dispatch = forms.BooleanField(label=_("Dispatcher on duty"), required=False)
+
+    def __init__(self, *args: Any, role: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # One role's people: a city has thousands of staff, a select of all is unusable.
+        field = self.fields["staff"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = User.objects.filter(is_active=True, role=role).order_by("full_name")

@@ -173,9 +173,7 @@ def hazard(request: HttpRequest) -> HttpResponse:
                 reporter_phone=place.cleaned_data["reporter_phone"],
             )
         except RequestInvalid as refusal:
-            form.show_refusal(refusal)
-            for message in refusal.errors.get("location", []):
-                place.add_error("location_text", message)
+            form.show_refusal(refusal, place)
         else:
             tracked = request.session.get(TRACKED_KEY, [])
             request.session[TRACKED_KEY] = [*tracked, result.request.pk][-20:]

@@ -105,14 +105,23 @@ class IntakeForm(StyledForm):
             if name.startswith("attr_")
         }
 
-    def show_refusal(self, refusal: RequestInvalid) -> None:
-        """Put the service's messages on the matching fields (others on the form)."""
+    def show_refusal(self, refusal: RequestInvalid, *others: forms.Form) -> None:
+        """Put each of the service's messages on the field it is about, in whichever of
+        these forms has that field (the place and caller forms); the rest on this form."""
         for key, messages in refusal.errors.items():
-            name = key
+            name = REFUSAL_FIELDS.get(key, key)
             if key.startswith("attribute["):
                 name = attribute_field_name(key[len("attribute[") : -1])
+            target = next((f for f in (self, *others) if name in f.fields), None)
             for message in messages:
-                self.add_error(name if name in self.fields else None, message)
+                if target is None:
+                    self.add_error(None, message)
+                else:
+                    target.add_error(name, message)
+
+
+# Service error keys that name something other than a form field.
+REFUSAL_FIELDS = {"location": "location_text"}
 
 
 class LocationForm(StyledForm):
@@ -123,6 +132,18 @@ class LocationForm(StyledForm):
     longitude = forms.FloatField(required=False, widget=forms.HiddenInput)
     reporter_phone = forms.CharField(
         label=_("Your phone, for updates (optional)"), max_length=20, required=False
+    )
+
+
+class CallerForm(StyledForm):
+    """Who called, when staff file for a resident (both optional)."""
+
+    reporter_name = forms.CharField(label=_("Caller's name"), max_length=64, required=False)
+    reporter_phone = forms.CharField(
+        label=_("Caller's phone"),
+        max_length=20,
+        required=False,
+        widget=forms.TextInput(attrs={"inputmode": "tel"}),
     )
 
 

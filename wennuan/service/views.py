@@ -22,6 +22,7 @@ from wennuan.people.selectors import request_user
 from wennuan.service.choices import OPEN_STATUSES, Channel, Status
 from wennuan.service.filters import RequestFilter
 from wennuan.service.forms import (
+    CallerForm,
     CheckInForm,
     GuidanceForm,
     IntakeForm,
@@ -140,7 +141,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
         "service/detail.html",
         {
             "r": found,
-            "events": found.events.select_related("actor"),
+            "events": found.events.all(),
             "visits": found.visits.select_related("staff"),
             "photos": found.photos.all(),
             "context": request_context(found),
@@ -316,7 +317,14 @@ def on_behalf(request: HttpRequest) -> HttpResponse:
         if category
         else None
     )
-    if request.method == "POST" and form is not None and category is not None and form.is_valid():
+    caller = CallerForm(request.POST or None)
+    if (
+        request.method == "POST"
+        and form is not None
+        and category is not None
+        and form.is_valid()
+        and caller.is_valid()
+    ):
         try:
             result = submit_request(
                 category=category,
@@ -326,12 +334,12 @@ def on_behalf(request: HttpRequest) -> HttpResponse:
                 attributes=form.attributes(),
                 photos=form.cleaned_data["photos"],
                 idempotency_key=form.cleaned_data["idempotency_key"],
-                reporter_name=request.POST.get("reporter_name", ""),
-                reporter_phone=request.POST.get("reporter_phone", ""),
+                reporter_name=caller.cleaned_data["reporter_name"],
+                reporter_phone=caller.cleaned_data["reporter_phone"],
                 created_by=user,
             )
         except RequestInvalid as refusal:
-            form.show_refusal(refusal)
+            form.show_refusal(refusal, caller)
         else:
             messages.success(
                 request, _("Request %(number)s filed.") % {"number": result.request.number}
@@ -346,9 +354,10 @@ def on_behalf(request: HttpRequest) -> HttpResponse:
             "categories": ServiceCategory.objects.filter(enabled=True),
             "category": category,
             "form": form,
+            "caller": caller,
             "not_found": bool(account) and household is None,
         },
-        status=400 if form is not None and form.errors else 200,
+        status=400 if (form is not None and form.errors) or caller.errors else 200,
     )
 
 

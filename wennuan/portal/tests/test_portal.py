@@ -222,3 +222,12 @@ def test_request_number_format_is_digits_only(client, area):
         {"description": "发票", "idempotency_key": "k1"},
     )
     assert re.fullmatch(r"\d{12}", ServiceRequest.objects.get().number)
+
+
+def test_hazard_without_a_place_marks_the_place_field(client, area):
+    response = client.post(
+        reverse("portal:hazard"), {"attr_hazard_kind": "steam"}, HTTP_ACCEPT_LANGUAGE="en"
+    )
+    assert response.status_code == 400
+    assert "where the problem is" in response.context["place"].errors["location_text"][0]
+    assert not ServiceRequest.objects.exists()

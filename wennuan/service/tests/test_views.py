@@ -205,9 +205,10 @@ def test_roster_shows_the_dispatcher_on_duty_and_refuses_overlaps(client, area):
         "starts_at": start.strftime("%Y-%m-%dT08:00"),
         "ends_at": start.strftime("%Y-%m-%dT20:00"),
     }
-    assert client.post(reverse("people:roster"), data).status_code == 302
+    url = reverse("people:roster") + "?role=technician"
+    assert client.post(url, data).status_code == 302
     count = Shift.objects.count()
-    assert client.post(reverse("people:roster"), data).status_code == 400
+    assert client.post(url, data).status_code == 400
     assert Shift.objects.count() == count
 
 
@@ -225,3 +226,34 @@ def test_technician_cannot_edit_the_roster(client, area):
     )
     assert response.status_code == 403
     assert Shift.objects.count() == count
+
+
+def test_bad_caller_phone_is_shown_on_its_field_and_the_input_kept(client, area):
+    client.force_login(make_user(Role.AGENT))
+    response = client.post(
+        reverse("service:on_behalf"),
+        {
+            "account": area.household.account_number,
+            "category": "billing",
+            "reporter_name": "王阿姨",
+            "reporter_phone": "123",
+        },
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    assert response.status_code == 400
+    caller = response.context["caller"]
+    assert "mobile number" in caller.errors["reporter_phone"][0]
+    assert 'value="王阿姨"' in response.content.decode()
+    assert not ServiceRequest.objects.exists()
+
+
+def test_roster_lists_one_role_and_pages_keep_the_filters(client, area):
+    client.force_login(area.dispatcher)
+    page = client.get(reverse("people:roster"), {"role": "technician"})
+    assert {s.staff.role for s in page.context["page"]} == {"technician"}
+    assert page.context["counts"]["technician"] == 3
+    assert set(page.context["form"].fields["staff"].queryset) == {
+        area.owner,
+        area.deputy1,
+        area.deputy2,
+    }
