@@ -24,6 +24,9 @@ def main(argv: list[str]) -> int:
         for entry in po:
             if entry.obsolete:
                 continue
+            if entry.previous_msgid or entry.previous_msgid_plural:
+                # Leftover "#|" history from a fuzzy match; msgmerge chokes on a partial one.
+                problems.append(f"{po_path}: stale '#|' history: {entry.msgid!r}")
             if "fuzzy" in entry.flags:
                 problems.append(f"{po_path}: fuzzy: {entry.msgid!r}")
             elif not entry.translated():

@@ -181,19 +181,46 @@ class ReasonForm(StyledForm):
     reason = forms.CharField(label=_("Reason"), max_length=1000)
 
 
+def staff_by_login(value: str) -> Any:
+    """The active company staff member with this login name, or a clear error.
+
+    A text field rather than a select: a city has thousands of staff.
+    """
+    from wennuan.people.choices import Role
+    from wennuan.people.models import User
+
+    user = (
+        User.objects.filter(username=value.strip(), is_active=True)
+        .exclude(role=Role.COMMUNITY_WORKER)
+        .first()
+    )
+    if user is None:
+        raise forms.ValidationError(
+            _("No active staff member has the login name %(name)s.") % {"name": value.strip()}
+        )
+    return user
+
+
 class ReassignForm(StyledForm):
-    assignee: forms.ModelChoiceField[Any] = forms.ModelChoiceField(
-        label=_("Assign to"), queryset=None
+    assignee = forms.CharField(
+        label=_("Assign to (login name)"),
+        max_length=150,
+        widget=forms.TextInput(attrs={"list": "staff-suggestions", "autocomplete": "off"}),
     )
     reason = forms.CharField(label=_("Reason"), max_length=500)
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        from wennuan.people.models import User
+    def clean_assignee(self) -> Any:
+        return staff_by_login(self.cleaned_data["assignee"])
 
-        super().__init__(*args, **kwargs)
-        field = self.fields["assignee"]
-        assert isinstance(field, forms.ModelChoiceField)
-        field.queryset = User.objects.filter(is_active=True).exclude(role="community_worker")
+
+class HandoverForm(StyledForm):
+    """Hand all of one person's open work to their deputies (they fell ill, went home)."""
+
+    staff = forms.CharField(label=_("Whose work (login name)"), max_length=150)
+    reason = forms.CharField(label=_("Reason"), max_length=500)
+
+    def clean_staff(self) -> Any:
+        return staff_by_login(self.cleaned_data["staff"])
 
 
 class RateForm(StyledForm):

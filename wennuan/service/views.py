@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from wennuan.core.forms import apply_styles
 from wennuan.grid.models import Household
+from wennuan.grid.selectors import duty_people_for_zone
 from wennuan.people.choices import Role
 from wennuan.people.models import User
 from wennuan.people.selectors import request_user
@@ -25,6 +26,7 @@ from wennuan.service.forms import (
     CallerForm,
     CheckInForm,
     GuidanceForm,
+    HandoverForm,
     IntakeForm,
     ReasonForm,
     ReassignForm,
@@ -82,6 +84,7 @@ def board(request: HttpRequest) -> HttpResponse:
         "filter": filterset,
         "page": page,
         "reassign_form": ReassignForm(),
+        "handover_form": HandoverForm(),
         "query": request.GET.urlencode(),
     }
     template = (
@@ -146,6 +149,8 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
             "photos": found.photos.all(),
             "context": request_context(found),
             "answers": answers_display(found),
+            # Suggestions for the reassignment field: the zone's people for this duty.
+            "suggestions": duty_people_for_zone(found.zone_id)[found.category.duty],
             "is_assignee": is_assignee,
             "can_dispatch": user.sees_whole_city,
             # Vulnerability notes are personal data: the people who serve the home, and dispatch.
@@ -272,11 +277,10 @@ def handover(request: HttpRequest) -> HttpResponse:
     user = request_user(request)
     if not user.sees_whole_city or request.method != "POST":
         raise PermissionDenied
-    staff = User.objects.filter(pk=int(request.POST.get("staff") or 0)).first()
-    if staff is None:
-        raise Http404
     try:
-        moved = reassign_open_work(staff=staff, actor=user, reason=request.POST.get("reason", ""))
+        data = _form(HandoverForm, request)
+        staff = data["staff"]
+        moved = reassign_open_work(staff=staff, actor=user, reason=data["reason"])
     except TransitionRefused as refusal:
         messages.error(request, str(refusal))
     else:

@@ -173,7 +173,12 @@ def test_bulk_reassign_needs_a_reason(client, area):
     client.force_login(area.dispatcher)
     client.post(
         reverse("service:bulk"),
-        {"action": "reassign", "selected": [request.pk], "assignee": area.deputy2.pk, "reason": ""},
+        {
+            "action": "reassign",
+            "selected": [request.pk],
+            "assignee": area.deputy2.username,
+            "reason": "",
+        },
     )
     assert ServiceRequest.objects.get(pk=request.pk).assignee == area.owner
     client.post(
@@ -181,7 +186,7 @@ def test_bulk_reassign_needs_a_reason(client, area):
         {
             "action": "reassign",
             "selected": [request.pk],
-            "assignee": area.deputy2.pk,
+            "assignee": area.deputy2.username,
             "reason": "顺路",
         },
     )
@@ -191,7 +196,7 @@ def test_bulk_reassign_needs_a_reason(client, area):
 def test_handover_moves_open_work_to_the_deputy(client, area):
     request = file_not_warm(area.household).request
     client.force_login(area.dispatcher)
-    client.post(reverse("service:handover"), {"staff": area.owner.pk, "reason": "发烧"})
+    client.post(reverse("service:handover"), {"staff": area.owner.username, "reason": "发烧"})
     assert ServiceRequest.objects.get(pk=request.pk).assignee == area.deputy1
 
 
@@ -257,3 +262,16 @@ def test_roster_lists_one_role_and_pages_keep_the_filters(client, area):
         area.deputy1,
         area.deputy2,
     }
+
+
+def test_reassigning_to_an_unknown_login_name_is_refused(client, area):
+    request = file_not_warm(area.household).request
+    client.force_login(area.dispatcher)
+    response = client.post(
+        reverse("service:action", args=[request.pk, "reassign"]),
+        {"assignee": "nobody-here", "reason": "x"},
+        follow=True,
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    assert any("nobody-here" in str(m) for m in response.context["messages"])
+    assert ServiceRequest.objects.get(pk=request.pk).assignee == area.owner
