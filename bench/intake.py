@@ -341,7 +341,12 @@ def main() -> None:
     parser.add_argument("--backend", default="all", choices=["all", "sqlite", "postgresql"])
     parser.add_argument("--households", type=int, default=20_000)
     parser.add_argument("--clients", type=int, default=16)
-    parser.add_argument("--workers", type=int, default=4, help="gunicorn workers")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=os.cpu_count() or 2,
+        help="gunicorn workers (default: one per core)",
+    )
     parser.add_argument("--seconds", type=float, default=15.0)
     parser.add_argument("--rate", type=float, default=16_000 / 120)
     parser.add_argument("--replay-seconds", type=float, default=120.0)

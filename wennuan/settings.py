@@ -115,7 +115,8 @@ TEMPLATES = [
 DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'wennuan.sqlite3'}")
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # Connections persist like PostgreSQL's (one per worker process): a new SQLite
+    # connection starts with a cold page cache and re-runs the pragmas below.
     DATABASES["default"]["OPTIONS"] = {
         # IMMEDIATE takes the write lock at BEGIN, so a read-then-write transaction
         # waits for the lock (busy timeout) instead of failing with "database is locked".

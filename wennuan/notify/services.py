@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -45,6 +47,8 @@ MIN_LEASE = timedelta(minutes=5)
 # for (limit × timeout) seconds while the queue of sweeps grows behind it.
 SWEEP_FAILURES_BEFORE_PAUSE = 3
 LAST_ERROR_CHARS = 2000
+# Messages queued inside queued_together(), not yet written.
+_batch: ContextVar[list[Notification] | None] = ContextVar("notification_batch", default=None)
 EN_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
@@ -57,7 +61,7 @@ def queue_notification(
     language: str = Language.ZH_HANS,
     related_key: str = "",
 ) -> Notification:
-    """Put one message in the outbox, in the caller's transaction; deliver it after commit.
+    """Put one message in the outbox, in the caller's transaction; deliver it once committed.
 
     Everything is checked here, so a bad call fails now and writes nothing: the channel,
     the recipient (a phone number for SMS, an address for e-mail), the template, the
@@ -76,7 +80,7 @@ def queue_notification(
     plain = _plain_context(context, language=language)
     render(template, language, plain)
     render_subject(template, language, plain)
-    notification = Notification.objects.create(
+    notification = Notification(
         channel=channel,
         recipient=recipient,
         template=template,
@@ -84,17 +88,55 @@ def queue_notification(
         language=language,
         related_key=related_key,
     )
-    # robust: the caller's change is already committed when this runs; if the task
-    # queue is unreachable, log it and let the periodic sweep deliver the row instead.
-    notification_id = notification.pk
-    transaction.on_commit(lambda: _enqueue_delivery(notification_id), robust=True)
+    batch = _batch.get()
+    if batch is not None:
+        batch.append(notification)  # written by queued_together() as it closes
+        return notification
+    notification.save()
+    _deliver_after_commit([notification.pk])
     return notification
 
 
-def _enqueue_delivery(notification_id: int) -> None:
-    from wennuan.notify.tasks import deliver_notification_task
+@contextmanager
+def queued_together() -> Iterator[None]:
+    """Write the messages queued inside in one insert, with one delivery task for all.
 
-    deliver_notification_task.enqueue(notification_id=notification_id)
+    For a change that notifies several people at once (a new request tells the resident
+    and the assignee): fewer statements and one task row instead of one per message.
+    Messages queued inside have no primary key until the block ends; if the block
+    raises, none of them is written.
+    """
+    pending: list[Notification] = []
+    token = _batch.set(pending)
+    try:
+        yield
+    finally:
+        _batch.reset(token)
+    if pending:
+        Notification.objects.bulk_create(pending)
+        _deliver_after_commit([n.pk for n in pending])
+
+
+def _deliver_after_commit(notification_ids: list[int]) -> None:
+    from django_tasks_db.backend import DatabaseBackend
+
+    from wennuan.notify.tasks import deliver_notifications_task
+
+    if isinstance(deliver_notifications_task.get_backend(), DatabaseBackend):
+        # The task row goes in the caller's transaction: it commits or rolls back with
+        # the messages (a worker sees it only after commit), and costs no second commit.
+        _enqueue_delivery(notification_ids)
+    else:
+        # Another queue (Redis) would run the task before our rows are visible: enqueue
+        # after commit. robust: the caller's change is committed by then; if the queue is
+        # unreachable, log it and let the periodic sweep deliver the rows instead.
+        transaction.on_commit(lambda: _enqueue_delivery(notification_ids), robust=True)
+
+
+def _enqueue_delivery(notification_ids: list[int]) -> None:
+    from wennuan.notify.tasks import deliver_notifications_task
+
+    deliver_notifications_task.enqueue(notification_ids=notification_ids)
 
 
 def _clean_recipient(*, channel: str, recipient: str) -> str:

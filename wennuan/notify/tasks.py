@@ -8,9 +8,12 @@ from wennuan.notify.services import deliver_due, deliver_notification
 
 
 @task()
-def deliver_notification_task(notification_id: int) -> str:
-    """Send one queued notification (enqueued after commit by ``queue_notification``)."""
-    return str(deliver_notification(notification_id=notification_id))
+def deliver_notifications_task(notification_ids: list[int]) -> list[str]:
+    """Send queued notifications (enqueued after commit by ``queue_notification``).
+
+    One outcome per id, in order; a message that fails here waits for its retry.
+    """
+    return [str(deliver_notification(notification_id=pk)) for pk in notification_ids]
 
 
 @task()

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -42,6 +43,15 @@ TRACK_ATTEMPTS_KEY = "portal_track_attempts"
 MAX_TRACK_ATTEMPTS = 10
 
 View = Callable[..., HttpResponse]
+
+
+def filed_redirect(filed: ServiceRequest) -> HttpResponse:
+    """To the new request's page, which then confirms the number in large type.
+
+    A query flag rather than a flash message: no signed message cookie to write on
+    every submission, and a reload still shows the number.
+    """
+    return redirect(f"{reverse('portal:request', kwargs={'number': filed.number})}?filed=1")
 
 
 def household_required(view: View) -> View:
@@ -134,12 +144,7 @@ def new_request(request: HttpRequest, code: str) -> HttpResponse:
         except RequestInvalid as refusal:
             form.show_refusal(refusal)
         else:
-            messages.success(
-                request,
-                _("Your request number is %(number)s. We will text you as it moves.")
-                % {"number": result.request.number},
-            )
-            return redirect("portal:request", number=result.request.number)
+            return filed_redirect(result.request)
     return render(
         request,
         "portal/new_request.html",
@@ -177,12 +182,7 @@ def hazard(request: HttpRequest) -> HttpResponse:
         else:
             tracked = request.session.get(TRACKED_KEY, [])
             request.session[TRACKED_KEY] = [*tracked, result.request.pk][-20:]
-            messages.success(
-                request,
-                _("Thank you. Your report number is %(number)s.")
-                % {"number": result.request.number},
-            )
-            return redirect("portal:request", number=result.request.number)
+            return filed_redirect(result.request)
     return render(
         request,
         "portal/new_request.html",
@@ -230,6 +230,7 @@ def request_detail(request: HttpRequest, number: str) -> HttpResponse:
         "portal/request_detail.html",
         {
             "r": found,
+            "just_filed": request.GET.get("filed") == "1",
             "history": public_history(found),
             "show_phone": settings.SERVICE_SHOW_STAFF_PHONE,
             "reopen_form": ReasonForm(),

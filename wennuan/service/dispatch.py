@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from django.conf import settings
 from django.db.models import Exists, OuterRef
@@ -40,12 +41,9 @@ def reason_text(code: str, user: User) -> str:
     return texts[code]
 
 
-def unavailable_reasons(staff_ids: list[int], at: datetime) -> dict[int, str]:
-    """For each staff id that cannot take work at ``at``, the first reason why (others absent).
-
-    One query whatever the number of candidates: shift, leave and open work are
-    subqueries of the staff rows.
-    """
+def _availability(staff: str, at: datetime) -> dict[str, Exists]:
+    """Annotations saying whether the staff member at ``staff`` (a path to a user id)
+    is on shift, on leave, and at the open-work cap at ``at``: subqueries, one query."""
     from wennuan.service.choices import OPEN_STATUSES
     from wennuan.service.models import ServiceRequest
 
@@ -53,38 +51,37 @@ def unavailable_reasons(staff_ids: list[int], at: datetime) -> dict[int, str]:
     # read all of them: someone swamped with thousands of open requests stays cheap to skip.
     cap = settings.SERVICE_OPEN_WORK_CAP
     nth_open = (
-        ServiceRequest.objects.filter(assignee=OuterRef("pk"), status__in=OPEN_STATUSES)
+        ServiceRequest.objects.filter(assignee=OuterRef(staff), status__in=OPEN_STATUSES)
         .order_by("pk")
         .values("pk")[cap - 1 : cap]
     )
-    rows = {
-        row["pk"]: row
-        for row in User.objects.filter(pk__in=staff_ids)
-        .annotate(
-            on_shift=Exists(
-                Shift.objects.filter(staff=OuterRef("pk"), starts_at__lte=at, ends_at__gt=at)
-            ),
-            on_leave=Exists(
-                Leave.objects.filter(staff=OuterRef("pk"), starts_at__lte=at, ends_at__gt=at)
-            ),
-            at_cap=Exists(nth_open),
-        )
-        .values("pk", "is_active", "health_status", "on_shift", "on_leave", "at_cap")
+    return {
+        "on_shift": Exists(
+            Shift.objects.filter(staff=OuterRef(staff), starts_at__lte=at, ends_at__gt=at)
+        ),
+        "on_leave": Exists(
+            Leave.objects.filter(staff=OuterRef(staff), starts_at__lte=at, ends_at__gt=at)
+        ),
+        "at_cap": Exists(nth_open),
     }
-    reasons: dict[int, str] = {}
-    for staff_id in staff_ids:
-        row = rows.get(staff_id)
-        if row is None or not row["is_active"]:
-            reasons[staff_id] = INACTIVE
-        elif row["on_leave"]:
-            reasons[staff_id] = ON_LEAVE
-        elif row["health_status"] != HealthStatus.FIT:
-            reasons[staff_id] = NOT_FIT
-        elif not row["on_shift"]:
-            reasons[staff_id] = OFF_SHIFT
-        elif row["at_cap"]:
-            reasons[staff_id] = AT_CAP
-    return reasons
+
+
+def _reason(staff: User, flags: Any) -> str | None:
+    """The first reason why ``staff`` cannot take work, or None when they can.
+
+    ``flags`` is the row annotated with ``_availability`` (the user's or its assignment's).
+    """
+    if not staff.is_active:
+        return INACTIVE
+    if flags.on_leave:
+        return ON_LEAVE
+    if staff.health_status != HealthStatus.FIT:
+        return NOT_FIT
+    if not flags.on_shift:
+        return OFF_SHIFT
+    if flags.at_cap:
+        return AT_CAP
+    return None
 
 
 @dataclass
@@ -148,20 +145,24 @@ def choose_assignee(
     *, zone_id: int | None, duty: str, at: datetime, exclude_ids: Collection[int] = ()
 ) -> Decision:
     """Owner first, then deputies by rank, skipping the unavailable; then the dispatcher."""
+    # The zone's people for the duty and whether each can take work: one query.
     assignments = (
         list(
             ZoneAssignment.objects.filter(zone_id=zone_id, duty=duty)
             .select_related("staff")
+            .annotate(**_availability("staff_id", at))
             .order_by("rank")
         )
         if zone_id is not None
         else []
     )
-    reasons = unavailable_reasons([a.staff_id for a in assignments], at) if assignments else {}
-    reasons.update(dict.fromkeys(exclude_ids, HANDED_OVER))
     skipped: list[Skipped] = []
     for assignment in assignments:
-        code = reasons.get(assignment.staff_id)
+        code = (
+            HANDED_OVER
+            if assignment.staff_id in exclude_ids
+            else _reason(assignment.staff, assignment)
+        )
         if code is None:
             via = "owner" if assignment.rank == 0 else "deputy"
             return Decision(assignment.staff, via, skipped)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, date, datetime
 
 import pytest
 from django.core.management import call_command
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils.translation import gettext_lazy
 from django_tasks_db.models import DBTaskResult
 
@@ -16,7 +17,7 @@ from wennuan.notify.models import Notification
 from wennuan.notify.tasks import deliver_due_task
 from wennuan.notify.tests.factories import PHONE, queue_sms
 
-DELIVER_TASK = "wennuan.notify.tasks.deliver_notification_task"
+DELIVER_TASK = "wennuan.notify.tasks.deliver_notifications_task"
 
 
 class Rollback(Exception):
@@ -36,12 +37,31 @@ def test_rolled_back_transaction_queues_nothing(sms_gateway):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_no_task_is_enqueued_before_the_callers_transaction_commits(sms_gateway):
+def test_the_delivery_task_commits_with_the_callers_transaction(sms_gateway):
+    """The database task backend writes the task row in the same transaction as the message,
+    so a worker (another connection) sees neither until the caller commits."""
     with transaction.atomic():
         queue_sms()
-        assert not DBTaskResult.objects.exists()
+        assert DBTaskResult.objects.filter(task_path=DELIVER_TASK).count() == 1
+        assert tasks_seen_by_another_connection() == 0
 
-    assert DBTaskResult.objects.filter(task_path=DELIVER_TASK).count() == 1
+    assert tasks_seen_by_another_connection() == 1
+
+
+def tasks_seen_by_another_connection() -> int:
+    """What a worker would see: a count made on a new connection, in another thread."""
+    seen: list[int] = []
+
+    def count() -> None:
+        try:
+            seen.append(DBTaskResult.objects.filter(task_path=DELIVER_TASK).count())
+        finally:
+            connection.close()
+
+    worker = threading.Thread(target=count)
+    worker.start()
+    worker.join()
+    return seen[0]
 
 
 @pytest.mark.django_db(transaction=True)
@@ -50,7 +70,7 @@ def test_committed_message_is_enqueued_and_the_database_worker_delivers_it(sms_g
         notification = queue_sms()
 
     task = DBTaskResult.objects.get(task_path=DELIVER_TASK)
-    assert task.args_kwargs == {"args": [], "kwargs": {"notification_id": notification.pk}}
+    assert task.args_kwargs == {"args": [], "kwargs": {"notification_ids": [notification.pk]}}
 
     call_command("db_worker", "--batch", "--queue-name", "default", "--no-startup-delay")
 
@@ -59,7 +79,7 @@ def test_committed_message_is_enqueued_and_the_database_worker_delivers_it(sms_g
     assert notification.status == NotificationStatus.SENT
     task.refresh_from_db()
     assert task.status == "SUCCESSFUL"
-    assert task.return_value == "sent"
+    assert task.return_value == ["sent"]
 
 
 @pytest.mark.django_db(transaction=True)
