@@ -21,6 +21,14 @@ def pytest_configure(config: Any) -> None:
     settings.STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 
 
+@pytest.fixture(autouse=True)
+def fresh_cache() -> None:
+    """Rate-limit counts live in the cache: every test starts with none."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def demo_city(db: Any) -> None:
     """A small but complete demo city (2,000 households, seed 7)."""

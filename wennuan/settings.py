@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -69,12 +70,19 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_tasks",
     "django_tasks_db",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "wennuan.core",
     "wennuan.people",
     "wennuan.grid",
     "wennuan.community",
     "wennuan.notify",
     "wennuan.service",
+    "wennuan.open311",
+    "wennuan.api",
     "wennuan.portal",
     "wennuan.demo",
 ]
@@ -237,6 +245,69 @@ SERVICE_SHOW_STAFF_PHONE = env_bool("SERVICE_SHOW_STAFF_PHONE", False)
 OTP_TTL_MINUTES = env_int("OTP_TTL_MINUTES", 10)
 OTP_MAX_ATTEMPTS = env_int("OTP_MAX_ATTEMPTS", 5)
 OTP_MAX_PER_HOUR = env_int("OTP_MAX_PER_HOUR", 5)
+
+# Open311 GeoReport v2 (/open311/v2/) and the REST API (/api/v1/).
+# Checked when set: a request naming another jurisdiction_id gets 404.
+OPEN311_JURISDICTION_ID = env_str("OPEN311_JURISDICTION_ID", "")
+OPEN311_CONTACT = env_str("OPEN311_CONTACT", "Wennuan heating service, hotline 0535-96777")
+OPEN311_KEY_SERVICE = env_str(
+    "OPEN311_KEY_SERVICE", "Ask the heating company's service manager for an API key."
+)
+# A point (lat/long) is placed at the nearest building within this distance, or refused.
+OPEN311_LOCATION_RADIUS_METRES = env_int("OPEN311_LOCATION_RADIUS_METRES", 150)
+# Calls per minute: per client address for every Open311 call, per key for POSTs.
+OPEN311_RATE_PER_MINUTE_IP = env_int("OPEN311_RATE_PER_MINUTE_IP", 120)
+OPEN311_RATE_PER_MINUTE_KEY = env_int("OPEN311_RATE_PER_MINUTE_KEY", 600)
+# Resident portal POSTs (code requests, submissions, tracking) per client address.
+PORTAL_RATE_PER_MINUTE_IP = env_int("PORTAL_RATE_PER_MINUTE_IP", 60)
+# REST API calls per minute per authenticated user.
+API_RATE_PER_MINUTE_USER = env_int("API_RATE_PER_MINUTE_USER", 600)
+# Idempotency-Key records of API POSTs are kept at least this long.
+API_IDEMPOTENCY_KEEP_HOURS = env_int("API_IDEMPOTENCY_KEEP_HOURS", 48)
+# How many reverse proxies (nginx, a load balancer) add to X-Forwarded-For in front of
+# the app; 0 trusts none and rate-limits by the connecting address.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_PAGINATION_CLASS": "wennuan.api.pagination.Pages",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.UserRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"user": f"{API_RATE_PER_MINUTE_USER}/min"},
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Wennuan REST API",
+    "DESCRIPTION": (
+        "Service requests, households, buildings, stations, zones and staff availability "
+        "for the heating company's own tools and integrations. Authenticate with "
+        "`Authorization: Token <key>` (`manage.py drf_create_token <login>`) or a "
+        "back-office session. POSTs accept an `Idempotency-Key` header."
+    ),
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+}
+
+# Cache: rate-limit counts. Per process by default; a redis:// URL shares them.
+CACHE_URL = env_str("CACHE_URL", "")
+if CACHE_URL and not CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
+    raise ImproperlyConfigured(f"CACHE_URL must be a redis:// URL, not {CACHE_URL!r}")
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
+        if CACHE_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
 
 # Domain settings.
 COVERAGE_MAX_HOUSEHOLDS_PER_OWNER = env_int("COVERAGE_MAX_HOUSEHOLDS_PER_OWNER", 2500)

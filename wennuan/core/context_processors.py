@@ -35,6 +35,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         items.append(("grid:coverage", _("Coverage audit")))
     if user.can_manage:
         items.append(("grid:import", _("Import")))
+        items.append(("open311_keys:list", _("API keys")))
     if user.is_staff:
         items.append(("admin:index", _("Master data")))
     path = request.path

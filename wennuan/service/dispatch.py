@@ -141,31 +141,48 @@ def dispatcher_on_duty(at: datetime, *, exclude_ids: Collection[int] = ()) -> Us
     return first.staff if first else None
 
 
+@dataclass
+class Candidate:
+    """One of a zone's people for a duty, in rank order, and why they cannot take work
+    now (None when they can)."""
+
+    assignment: ZoneAssignment
+    reason: str | None
+
+
+def zone_candidates(
+    *, zone_id: int | None, duty: str, at: datetime, exclude_ids: Collection[int] = ()
+) -> list[Candidate]:
+    """The zone's owner and deputies for ``duty`` with their availability: one query."""
+    if zone_id is None:
+        return []
+    assignments = (
+        ZoneAssignment.objects.filter(zone_id=zone_id, duty=duty)
+        .select_related("staff")
+        .annotate(**_availability("staff_id", at))
+        .order_by("rank")
+    )
+    return [
+        Candidate(
+            assignment,
+            HANDED_OVER
+            if assignment.staff_id in exclude_ids
+            else _reason(assignment.staff, assignment),
+        )
+        for assignment in assignments
+    ]
+
+
 def choose_assignee(
     *, zone_id: int | None, duty: str, at: datetime, exclude_ids: Collection[int] = ()
 ) -> Decision:
     """Owner first, then deputies by rank, skipping the unavailable; then the dispatcher."""
-    # The zone's people for the duty and whether each can take work: one query.
-    assignments = (
-        list(
-            ZoneAssignment.objects.filter(zone_id=zone_id, duty=duty)
-            .select_related("staff")
-            .annotate(**_availability("staff_id", at))
-            .order_by("rank")
-        )
-        if zone_id is not None
-        else []
-    )
     skipped: list[Skipped] = []
-    for assignment in assignments:
-        code = (
-            HANDED_OVER
-            if assignment.staff_id in exclude_ids
-            else _reason(assignment.staff, assignment)
-        )
-        if code is None:
+    for candidate in zone_candidates(zone_id=zone_id, duty=duty, at=at, exclude_ids=exclude_ids):
+        assignment = candidate.assignment
+        if candidate.reason is None:
             via = "owner" if assignment.rank == 0 else "deputy"
             return Decision(assignment.staff, via, skipped)
-        skipped.append(Skipped(assignment.staff, assignment.rank, code))
+        skipped.append(Skipped(assignment.staff, assignment.rank, candidate.reason))
     dispatcher = dispatcher_on_duty(at, exclude_ids=exclude_ids)
     return Decision(dispatcher, "dispatcher" if dispatcher else "nobody", skipped)

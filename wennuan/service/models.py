@@ -62,6 +62,8 @@ class ServiceCategory(models.Model):
         _("message when disabled (English)"), max_length=300, blank=True
     )
     order = models.PositiveSmallIntegerField(_("order"), default=100)
+    # Open311 discovery's "changeset": when clients should refresh cached definitions.
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
         verbose_name = _("service category")
@@ -204,6 +206,18 @@ class ServiceRequest(models.Model):
     latitude = models.FloatField(_("latitude"), null=True, blank=True)
     longitude = models.FloatField(_("longitude"), null=True, blank=True)
     location_text = models.CharField(_("location"), max_length=200, blank=True)
+    # Sent by integrations (Open311 email, device_id, media_url); empty from the portal.
+    reporter_email = models.EmailField(_("reporter e-mail"), blank=True)
+    device_id = models.CharField(_("device id"), max_length=64, blank=True)
+    media_url = models.URLField(_("media link"), max_length=500, blank=True)
+    api_key = models.ForeignKey(
+        "open311.ApiKey",
+        verbose_name=_("filed with API key"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="requests",
+    )
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("assigned to"),

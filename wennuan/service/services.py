@@ -13,7 +13,9 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
+from django.core.validators import URLValidator, validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
@@ -21,11 +23,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from wennuan.core.validators import is_valid_phone, normalise_phone
-from wennuan.grid.models import Household
+from wennuan.grid.models import Building, Household
 from wennuan.grid.selectors import nearest_building
 from wennuan.notify.choices import Channel as NotifyChannel
 from wennuan.notify.choices import Template
 from wennuan.notify.services import queue_notification, queued_together
+from wennuan.open311.models import ApiKey
 from wennuan.people.models import User
 from wennuan.service import dispatch, sla
 from wennuan.service.choices import (
@@ -49,6 +52,8 @@ from wennuan.service.models import (
 )
 
 MAX_DESCRIPTION = 4000
+MAX_MEDIA_URL = 500
+MAX_DEVICE_ID = 64
 MAX_PHOTOS = 3
 MAX_PHOTO_BYTES = 5 * 1024 * 1024
 TEMPERATURE_ATTRIBUTE = "indoor_temperature"
@@ -291,20 +296,27 @@ def submit_request(
     channel: str,
     language: str = "",
     household: Household | None = None,
+    building: Building | None = None,
     description: str = "",
     attributes: dict[str, Any] | None = None,
     photos: list[UploadedFile[bytes]] | None = None,
     reporter_name: str = "",
     reporter_phone: str = "",
+    reporter_email: str = "",
     latitude: float | None = None,
     longitude: float | None = None,
     location_text: str = "",
+    device_id: str = "",
+    media_url: str = "",
+    api_key: ApiKey | None = None,
     idempotency_key: str = "",
     created_by: User | None = None,
 ) -> Submitted:
     """File a request from any channel: validate everything, store, dispatch, notify.
 
     ``language`` is the resident's (their messages use it); the company default if empty.
+    The request is placed at the household's building, else at ``building`` (a place an
+    integration resolved), else at the building nearest to ``latitude``/``longitude``.
     A retry with the same idempotency key returns the first answer and creates nothing.
     Raises RequestInvalid (field → messages) and stores nothing when any input is bad.
     """
@@ -330,6 +342,24 @@ def submit_request(
         errors.setdefault("reporter_phone", []).append(
             _("Enter a mobile number (11 digits) or a landline with its area code.")
         )
+    if reporter_email.strip():
+        try:
+            validate_email(reporter_email.strip())
+        except ValidationError:
+            errors.setdefault("reporter_email", []).append(_("Enter a valid e-mail address."))
+    if media_url.strip():
+        try:
+            URLValidator(schemes=["http", "https"])(media_url.strip())
+            if len(media_url.strip()) > MAX_MEDIA_URL:
+                raise ValidationError("too long")
+        except ValidationError:
+            errors.setdefault("media_url", []).append(
+                _("Enter an http(s) link of at most %(n)s characters.") % {"n": MAX_MEDIA_URL}
+            )
+    if len(device_id) > MAX_DEVICE_ID:
+        errors.setdefault("device_id", []).append(
+            _("At most %(n)s characters.") % {"n": MAX_DEVICE_ID}
+        )
     if len(description) > MAX_DESCRIPTION:
         errors.setdefault("description", []).append(
             _("At most %(n)s characters (now %(len)s).")
@@ -347,7 +377,8 @@ def submit_request(
     if errors:
         raise RequestInvalid(errors)
 
-    building = household.building if household else None
+    if household is not None:
+        building = household.building
     if building is None and latitude is not None and longitude is not None:
         # A hazard reported at a place belongs to the zone of the nearest building.
         building = nearest_building(latitude, longitude)
@@ -384,6 +415,10 @@ def submit_request(
                 latitude=latitude,
                 longitude=longitude,
                 location_text=location_text.strip()[:200],
+                reporter_email=reporter_email.strip(),
+                device_id=device_id.strip(),
+                media_url=media_url.strip(),
+                api_key=api_key,
                 idempotency_key=key,
                 created_by=created_by,
             )

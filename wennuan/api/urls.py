@@ -1,0 +1,27 @@
+from django.contrib.auth.decorators import login_required
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
+
+from wennuan.api import views
+
+router = DefaultRouter()
+router.register("requests", views.RequestViewSet, basename="request")
+router.register("households", views.HouseholdViewSet, basename="household")
+router.register("buildings", views.BuildingViewSet, basename="building")
+router.register("stations", views.StationViewSet, basename="station")
+router.register("zones", views.ZoneViewSet, basename="zone")
+
+app_name = "api"
+
+urlpatterns = [
+    path("staff/availability/", views.AvailabilityView.as_view(), name="availability"),
+    # The schema and its interactive page are for staff, like the API itself.
+    path("schema/", login_required(SpectacularAPIView.as_view()), name="schema"),
+    path(
+        "docs/",
+        login_required(SpectacularSwaggerView.as_view(url_name="api:schema")),
+        name="docs",
+    ),
+    path("", include(router.urls)),
+]
