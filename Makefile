@@ -10,7 +10,7 @@ export PYTHONUNBUFFERED := 1
 PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/wennuan
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: run test setup demo lint format typecheck pytest test-pg test-e2e bench lock messages clean
+.PHONY: run test setup demo lint format typecheck pytest test-pg test-e2e test-api bench lock schema messages clean
 
 $(VENV)/.created:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Wennuan needs Python 3.11 or newer")'
@@ -79,6 +79,8 @@ test: $(VENV)/.dev
 	$(PY) manage.py check
 	$(PY) manage.py makemigrations --check --dry-run
 	$(PY) scripts/check_translations.py
+	$(PY) manage.py spectacular --lang en --validate --fail-on-warn --file var/openapi.yaml
+	@diff -u docs/openapi.yaml var/openapi.yaml || { echo "docs/openapi.yaml is out of date: run make schema"; exit 1; }
 	@echo "== test suite on SQLite"
 	$(PY) -m pytest -q
 	@$(MAKE) --no-print-directory test-pg
@@ -91,6 +93,10 @@ bench: $(VENV)/.dev
 # Re-pin every dependency to what is installed now (run after changing pyproject.toml).
 lock: $(VENV)/.dev
 	$(PY) -m pip freeze --exclude-editable --exclude wennuan | sort > constraints.txt
+
+# The committed OpenAPI schema of /api/v1/ (make test fails when it differs from the code).
+schema: $(VENV)/.dev
+	$(PY) manage.py spectacular --lang en --validate --fail-on-warn --file docs/openapi.yaml
 
 messages: $(VENV)/.dev
 	$(PY) manage.py makemessages -l zh_Hans --no-obsolete --no-location -i ".venv/*" -i "var/*"

@@ -295,6 +295,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {"RequestStatusEnum": "wennuan.service.choices.Status"},
 }
 
 # Cache: rate-limit counts. Per process by default; a redis:// URL shares them.

@@ -55,7 +55,8 @@ class Conflict(exceptions.APIException):
 
 
 class IdempotentMixin:
-    """Idempotency-Key handling for every POST of a view (see idempotency.py)."""
+    # Idempotency-Key handling for every POST of a view (see idempotency.py). A comment,
+    # not a docstring: the schema would show a docstring as every view's description.
 
     _idempotency: Any = None
 
@@ -101,6 +102,17 @@ def _require_whole_city(request: Request) -> None:
 
 Change = Callable[[ServiceRequest, User, dict[str, Any]], Any]
 
+IDEMPOTENCY_KEY = OpenApiParameter(
+    idempotency.HEADER,
+    str,
+    location=OpenApiParameter.HEADER,
+    required=False,
+    description=(
+        "Any unique string (a UUID). A retry with the same key and body gets the first "
+        "answer again; the same key with another body gets 422. Kept at least 24 hours."
+    ),
+)
+
 
 @extend_schema_view(
     list=extend_schema(summary="Requests in your area, most urgent first (dispatch board)"),
@@ -114,12 +126,14 @@ class RequestViewSet(
 ):
     """Service requests: the board's list and filters, filing, and every transition."""
 
+    queryset = ServiceRequest.objects.none()  # for the schema; get_queryset scopes it
+
     lookup_field = "number"
     lookup_value_regex = r"[0-9A-Za-z-]+"
     filterset_class = RequestFilter
 
     def get_queryset(self) -> QuerySet[ServiceRequest]:
-        queryset = board_requests(_user(self.request))
+        queryset = board_requests(_user(self.request)).select_related("building")
         if self.action == "retrieve":
             queryset = queryset.prefetch_related("events")
         return queryset
@@ -130,6 +144,7 @@ class RequestViewSet(
         return serializers.RequestSerializer
 
     @extend_schema(
+        parameters=[IDEMPOTENCY_KEY],
         summary="File a request for a resident (hotline, community worker, integration)",
         request=serializers.RequestCreateSerializer,
         responses={201: serializers.RequestDetailSerializer},
@@ -195,13 +210,17 @@ class RequestViewSet(
         return Response(serializers.RequestDetailSerializer(found).data)
 
     @extend_schema(
-        summary="Accept (the assignee)", request=None, responses=serializers.RequestDetailSerializer
+        parameters=[IDEMPOTENCY_KEY],
+        summary="Accept (the assignee)",
+        request=None,
+        responses=serializers.RequestDetailSerializer,
     )
     @action(detail=True, methods=["post"])
     def accept(self, request: Request, number: str) -> Response:
         return self._change(request, None, lambda r, u, v: accept_request(request=r, actor=u))
 
     @extend_schema(
+        parameters=[IDEMPOTENCY_KEY],
         summary="Record remote guidance (the SLA clock waits for the resident)",
         request=serializers.NoteSerializer,
         responses=serializers.RequestDetailSerializer,
@@ -215,6 +234,7 @@ class RequestViewSet(
         )
 
     @extend_schema(
+        parameters=[IDEMPOTENCY_KEY],
         summary="Schedule a home visit",
         request=serializers.ScheduleSerializer,
         responses=serializers.RequestDetailSerializer,
@@ -228,6 +248,7 @@ class RequestViewSet(
         )
 
     @extend_schema(
+        parameters=[IDEMPOTENCY_KEY],
         summary="Check in to the home, confirming protective equipment",
         request=serializers.CheckInSerializer,
         responses=serializers.RequestDetailSerializer,
@@ -241,6 +262,7 @@ class RequestViewSet(
         )
 
     @extend_schema(
+        parameters=[IDEMPOTENCY_KEY],
         summary="Check out of the home",
         request=serializers.OptionalNoteSerializer,
         responses=serializers.RequestDetailSerializer,
@@ -254,6 +276,7 @@ class RequestViewSet(
         )
 
     @extend_schema(
+        parameters=[IDEMPOTENCY_KEY],
         summary="Resolve, with the indoor temperature measured",
         request=serializers.ResolveSerializer,
         responses=serializers.RequestDetailSerializer,
@@ -272,6 +295,7 @@ class RequestViewSet(
         )
 
     @extend_schema(
+        parameters=[IDEMPOTENCY_KEY],
         summary="Reassign with a reason (dispatchers and managers)",
         request=serializers.ReassignSerializer,
         responses=serializers.RequestDetailSerializer,
@@ -291,6 +315,7 @@ class RequestViewSet(
         return self._change(request, serializers.ReassignSerializer, change)
 
     @extend_schema(
+        parameters=[IDEMPOTENCY_KEY],
         summary="Dispatch again by the zone's rules (dispatchers and managers)",
         request=None,
         responses=serializers.RequestDetailSerializer,
@@ -301,6 +326,7 @@ class RequestViewSet(
         return self._change(request, None, lambda r, u, v: dispatch_request(request=r, actor=u))
 
     @extend_schema(
+        parameters=[IDEMPOTENCY_KEY],
         summary="Cancel with a reason",
         request=serializers.ReasonSerializer,
         responses=serializers.RequestDetailSerializer,
@@ -314,6 +340,7 @@ class RequestViewSet(
         )
 
     @extend_schema(
+        parameters=[IDEMPOTENCY_KEY],
         summary="Mark as a duplicate of another request",
         request=serializers.DuplicateSerializer,
         responses=serializers.RequestDetailSerializer,
@@ -339,6 +366,9 @@ class RequestViewSet(
     retrieve=extend_schema(summary="One household by account number"),
 )
 class HouseholdViewSet(IdempotentMixin, viewsets.ReadOnlyModelViewSet[Household]):
+    """Households in your area, found by account number, phone or address."""
+
+    queryset = Household.objects.none()  # for the schema; get_queryset scopes it
     serializer_class = serializers.HouseholdSerializer
     lookup_field = "account_number"
 
@@ -359,6 +389,9 @@ class HouseholdViewSet(IdempotentMixin, viewsets.ReadOnlyModelViewSet[Household]
     retrieve=extend_schema(summary="One building by code"),
 )
 class BuildingViewSet(IdempotentMixin, viewsets.ReadOnlyModelViewSet[Building]):
+    """Buildings in your area, by building code."""
+
+    queryset = Building.objects.none()  # for the schema; get_queryset scopes it
     serializer_class = serializers.BuildingSerializer
     lookup_field = "code"
 
@@ -375,6 +408,9 @@ class BuildingViewSet(IdempotentMixin, viewsets.ReadOnlyModelViewSet[Building]):
     retrieve=extend_schema(summary="One station by code"),
 )
 class StationViewSet(IdempotentMixin, viewsets.ReadOnlyModelViewSet[Station]):
+    """Heat-exchange stations in your area, by station code."""
+
+    queryset = Station.objects.none()  # for the schema; get_queryset scopes it
     serializer_class = serializers.StationSerializer
     lookup_field = "code"
 
@@ -391,6 +427,9 @@ class StationViewSet(IdempotentMixin, viewsets.ReadOnlyModelViewSet[Station]):
     retrieve=extend_schema(summary="One zone by code"),
 )
 class ZoneViewSet(IdempotentMixin, viewsets.ReadOnlyModelViewSet[Zone]):
+    """Responsibility zones in your area, with the owner and deputies of every duty."""
+
+    queryset = Zone.objects.none()  # for the schema; get_queryset scopes it
     serializer_class = serializers.ZoneSerializer
     lookup_field = "code"
 

@@ -72,6 +72,11 @@ SCHEDULE: tuple[PeriodicJob, ...] = (
         daily_at=time(3, 30),
     ),
     PeriodicJob(
+        name="prune-idempotency-keys",
+        task_path="wennuan.api.tasks.purge_idempotency_keys_task",
+        every=timedelta(hours=1),
+    ),
+    PeriodicJob(
         name="prune-failed-logins",
         task_path="wennuan.core.tasks.prune_failed_logins_task",
         every=timedelta(hours=1),
