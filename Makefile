@@ -65,6 +65,10 @@ test-pg: $(VENV)/.dev
 	  echo "== test suite on PostgreSQL ($$url)"; DATABASE_URL="$$url" $(PY) -m pytest -q; \
 	else echo "== PostgreSQL not reachable at $$url: PostgreSQL tier skipped"; fi
 
+# Schemathesis against the committed OpenAPI schema and a live server.
+test-api: $(VENV)/.dev
+	$(PY) scripts/api_fuzz.py
+
 # Browser journeys in real Chromium, when it is installed.
 test-e2e: $(VENV)/.dev
 	@if [ -x "$(CHROMIUM)" ]; then \
@@ -83,6 +87,7 @@ test: $(VENV)/.dev
 	@diff -u docs/openapi.yaml var/openapi.yaml || { echo "docs/openapi.yaml is out of date: run make schema"; exit 1; }
 	@echo "== test suite on SQLite"
 	$(PY) -m pytest -q
+	@$(MAKE) --no-print-directory test-api
 	@$(MAKE) --no-print-directory test-pg
 	@$(MAKE) --no-print-directory test-e2e
 
