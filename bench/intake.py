@@ -112,6 +112,8 @@ def django_env(database_url: str, static_root: str) -> dict[str, str]:
         STATIC_ROOT=static_root,
         LOG_LEVEL="WARNING",
         NOTIFY_SMS_TRANSPORT="console",
+        # Every simulated resident posts from 127.0.0.1: no per-address limit here.
+        PORTAL_RATE_PER_MINUTE_IP="0",
     )
     return env
 

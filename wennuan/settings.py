@@ -255,11 +255,12 @@ OPEN311_KEY_SERVICE = env_str(
 )
 # A point (lat/long) is placed at the nearest building within this distance, or refused.
 OPEN311_LOCATION_RADIUS_METRES = env_int("OPEN311_LOCATION_RADIUS_METRES", 150)
-# Calls per minute: per client address for every Open311 call, per key for POSTs.
+# Calls per minute: per client address for every Open311 call, per key for POSTs (0: no limit).
 OPEN311_RATE_PER_MINUTE_IP = env_int("OPEN311_RATE_PER_MINUTE_IP", 120)
 OPEN311_RATE_PER_MINUTE_KEY = env_int("OPEN311_RATE_PER_MINUTE_KEY", 600)
-# Resident portal POSTs (code requests, submissions, tracking) per client address.
-PORTAL_RATE_PER_MINUTE_IP = env_int("PORTAL_RATE_PER_MINUTE_IP", 60)
+# Resident portal POSTs (code requests, submissions, tracking) per client address; high,
+# because many residents share one carrier address (carrier-grade NAT). 0: no limit.
+PORTAL_RATE_PER_MINUTE_IP = env_int("PORTAL_RATE_PER_MINUTE_IP", 300)
 # REST API calls per minute per authenticated user.
 API_RATE_PER_MINUTE_USER = env_int("API_RATE_PER_MINUTE_USER", 600)
 # Idempotency-Key records of API POSTs are kept at least this long.

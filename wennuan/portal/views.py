@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from wennuan.core.ratelimit import client_ip, over_limit
 from wennuan.portal.forms import CodeForm, TrackForm, VerifyForm
 from wennuan.portal.selectors import (
     HOUSEHOLD_KEY,
@@ -54,6 +55,27 @@ def filed_redirect(filed: ServiceRequest) -> HttpResponse:
     return redirect(f"{reverse('portal:request', kwargs={'number': filed.number})}?filed=1")
 
 
+def posts_rate_limited(view: View) -> View:
+    """At most PORTAL_RATE_PER_MINUTE_IP form submissions a minute from one address;
+    beyond that a 429 page that says when to try again (pages themselves stay open)."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.method == "POST":
+            wait = over_limit(
+                "portal", client_ip(request), per_minute=settings.PORTAL_RATE_PER_MINUTE_IP
+            )
+            if wait:
+                response = render(
+                    request, "portal/too_many.html", {"retry_after": wait}, status=429
+                )
+                response["Retry-After"] = str(wait)
+                return response
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
 def household_required(view: View) -> View:
     """Send visitors who have not proven a household to the code page, then back."""
 
@@ -71,6 +93,7 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/home.html", {"household": portal_household(request)})
 
 
+@posts_rate_limited
 def verify(request: HttpRequest) -> HttpResponse:
     form = VerifyForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -86,6 +109,7 @@ def verify(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/verify.html", {"form": form})
 
 
+@posts_rate_limited
 def verify_code(request: HttpRequest) -> HttpResponse:
     verification_id = request.session.get(VERIFICATION_KEY)
     if not verification_id:
@@ -122,6 +146,7 @@ def categories(request: HttpRequest) -> HttpResponse:
     )
 
 
+@posts_rate_limited
 @household_required
 def new_request(request: HttpRequest, code: str) -> HttpResponse:
     category = ServiceCategory.objects.filter(code=code).prefetch_related("attributes").first()
@@ -153,6 +178,7 @@ def new_request(request: HttpRequest, code: str) -> HttpResponse:
     )
 
 
+@posts_rate_limited
 def hazard(request: HttpRequest) -> HttpResponse:
     """An outdoor hazard, reported by anyone, with a place instead of an account."""
     category = (
@@ -200,6 +226,7 @@ def my_requests(request: HttpRequest) -> HttpResponse:
     )
 
 
+@posts_rate_limited
 def track(request: HttpRequest) -> HttpResponse:
     """Open a request by its number and the phone used for it; no account needed."""
     form = TrackForm(request.POST or None, initial={"number": request.GET.get("number", "")})
@@ -241,6 +268,7 @@ def request_detail(request: HttpRequest, number: str) -> HttpResponse:
     )
 
 
+@posts_rate_limited
 def request_action(request: HttpRequest, number: str, action: str) -> HttpResponse:
     """Confirm the fix, reopen with a reason, or rate (POST only)."""
     found = visible_request(request, number)

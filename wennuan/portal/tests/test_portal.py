@@ -108,6 +108,33 @@ def test_resident_files_not_warm_and_gets_a_number_once_despite_a_double_tap(cli
     assert request.channel == "portal" and request.assignee == area.owner
     detail = client.get(first["Location"])
     assert request.number in detail.content.decode()
+    # The page confirms the new number in large type (zh by default).
+    assert f"您的诉求单号是 {request.number}" in detail.content.decode()
+    assert (
+        'data-testid="filed"'
+        not in client.get(reverse("portal:request", args=[request.number])).content.decode()
+    )
+
+
+def test_too_many_submissions_from_one_address_get_429_and_store_nothing(client, area, settings):
+    settings.PORTAL_RATE_PER_MINUTE_IP = 2
+    for _ in range(2):
+        client.post(
+            reverse("portal:verify"),
+            {"account_number": area.household.account_number, "phone": "13000000000"},
+        )
+    codes = VerificationCode.objects.count()
+    refused = client.post(
+        reverse("portal:verify"),
+        {"account_number": area.household.account_number, "phone": area.household.phone},
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    assert refused.status_code == 429
+    assert 1 <= int(refused["Retry-After"]) <= 60
+    assert "Please try again in" in refused.content.decode()
+    assert VerificationCode.objects.count() == codes
+    # Reading pages is not limited.
+    assert client.get(reverse("portal:verify")).status_code == 200
 
 
 def test_bad_input_shows_field_messages_and_stores_nothing(client, area):
