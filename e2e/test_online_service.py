@@ -56,8 +56,10 @@ def resident_files_not_warm(page, household: Household, temperature: str) -> str
     page.select_option("#id_attr_rooms_affected", "whole_home")
     page.fill("#id_description", "暖气片是凉的")
     page.click("button[type=submit]")
-    page.wait_for_url("**/portal/requests/*/")
-    return page.locator("[data-testid=request-number]").inner_text()
+    page.wait_for_url("**/portal/requests/*/?filed=1")
+    number = page.locator("[data-testid=request-number]").inner_text()
+    assert number in page.locator("[data-testid=filed]").inner_text()
+    return number
 
 
 def test_resident_to_technician_and_back(browser, live_server, city):
