@@ -463,13 +463,11 @@ class AvailabilityView(IdempotentMixin, APIView):
         )
         rows = [
             {
-                "rank": c.assignment.rank,
-                "staff": c.assignment.staff,
+                "rank": c.rank,
+                "staff": c.staff,
                 "available": c.reason is None,
                 "reason": c.reason,
-                "reason_text": dispatch.reason_text(c.reason, c.assignment.staff)
-                if c.reason
-                else None,
+                "reason_text": dispatch.reason_text(c.reason, c.staff) if c.reason else None,
             }
             for c in candidates
         ]

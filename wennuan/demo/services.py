@@ -618,3 +618,18 @@ def _households(rng: random.Random, buildings: list[_Building], report: Progress
 
     insert_rows(Household, columns, rows())
     return inserted
+
+
+def sample_household() -> Household | None:
+    """A demo household whose repair owner is the demo technician: the one the docs' examples
+    file for, so that the request shows up in that login's My work."""
+    return (
+        Household.objects.select_related("building")
+        .filter(
+            building__zone__assignments__duty=Duty.REPAIR,
+            building__zone__assignments__rank=0,
+            building__zone__assignments__staff__username="technician",
+        )
+        .order_by("account_number")
+        .first()
+    )

@@ -7,6 +7,7 @@ from datetime import timedelta
 from django.http import HttpRequest
 from django.utils import timezone
 
+from wennuan.core.queries import one_or_none
 from wennuan.core.validators import normalise_phone
 from wennuan.grid.models import Household
 from wennuan.service.models import RequestEvent, ServiceRequest
@@ -36,7 +37,7 @@ def _proven_household(request: HttpRequest) -> Household | None:
         return None
     if timezone.now().timestamp() - float(verified_at) > VERIFIED_FOR.total_seconds():
         return None
-    return Household.objects.select_related("building").filter(pk=household_id).first()
+    return one_or_none(Household.objects.select_related("building").filter(pk=household_id))
 
 
 def find_for_tracking(*, number: str, phone: str) -> ServiceRequest | None:

@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from wennuan.core.queries import one_or_none
 from wennuan.core.ratelimit import client_ip, over_limit
 from wennuan.portal.forms import CodeForm, TrackForm, VerifyForm
 from wennuan.portal.selectors import (
@@ -149,7 +150,7 @@ def categories(request: HttpRequest) -> HttpResponse:
 @posts_rate_limited
 @household_required
 def new_request(request: HttpRequest, code: str) -> HttpResponse:
-    category = ServiceCategory.objects.filter(code=code).prefetch_related("attributes").first()
+    category = one_or_none(ServiceCategory.objects.filter(code=code).prefetch_related("attributes"))
     if category is None:
         raise Http404
     household = portal_household(request)

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Exists, OuterRef
+from django.db import connection
 from django.utils.translation import gettext as _
 
 from wennuan.grid.models import ZoneAssignment
@@ -41,35 +41,10 @@ def reason_text(code: str, user: User) -> str:
     return texts[code]
 
 
-def _availability(staff: str, at: datetime) -> dict[str, Exists]:
-    """Annotations saying whether the staff member at ``staff`` (a path to a user id)
-    is on shift, on leave, and at the open-work cap at ``at``: subqueries, one query."""
-    from wennuan.service.choices import OPEN_STATUSES
-    from wennuan.service.models import ServiceRequest
-
-    # "Has a cap-th open request" reads at most `cap` index entries, where a count would
-    # read all of them: someone swamped with thousands of open requests stays cheap to skip.
-    cap = settings.SERVICE_OPEN_WORK_CAP
-    nth_open = (
-        ServiceRequest.objects.filter(assignee=OuterRef(staff), status__in=OPEN_STATUSES)
-        .order_by("pk")
-        .values("pk")[cap - 1 : cap]
-    )
-    return {
-        "on_shift": Exists(
-            Shift.objects.filter(staff=OuterRef(staff), starts_at__lte=at, ends_at__gt=at)
-        ),
-        "on_leave": Exists(
-            Leave.objects.filter(staff=OuterRef(staff), starts_at__lte=at, ends_at__gt=at)
-        ),
-        "at_cap": Exists(nth_open),
-    }
-
-
 def _reason(staff: User, flags: Any) -> str | None:
     """The first reason why ``staff`` cannot take work, or None when they can.
 
-    ``flags`` is the row annotated with ``_availability`` (the user's or its assignment's).
+    ``flags`` carries on_shift, on_leave and at_cap (a row of ``CANDIDATES_SQL``).
     """
     if not staff.is_active:
         return INACTIVE
@@ -123,53 +98,101 @@ class Decision:
         return " → ".join([*parts, target])
 
 
+# Written out for the same reason as CANDIDATES_SQL: it runs on every intake in a surge,
+# when everyone in the zone is busy.
+DISPATCHER_SQL = """
+SELECT u.* FROM {shift} s JOIN {user} u ON u.id = s.staff_id
+WHERE s.starts_at <= %(at)s AND s.ends_at > %(at)s
+  AND u.is_active = %(active)s AND u.health_status = %(fit)s
+  AND u.role IN (%(dispatcher)s, %(manager)s)
+  {exclude}
+ORDER BY s.leads_dispatch DESC, u.role, s.starts_at
+LIMIT 1
+"""
+
+
 def dispatcher_on_duty(at: datetime, *, exclude_ids: Collection[int] = ()) -> User | None:
-    """The dispatcher leading the shift at ``at``; else any fit dispatcher on shift."""
-    shifts = (
-        Shift.objects.filter(
-            starts_at__lte=at,
-            ends_at__gt=at,
-            staff__is_active=True,
-            staff__health_status=HealthStatus.FIT,
-        )
-        .filter(staff__role__in=[Role.DISPATCHER, Role.MANAGER])
-        .exclude(staff_id__in=list(exclude_ids))
-        .select_related("staff")
-        .order_by("-leads_dispatch", "staff__role", "starts_at")
+    """The dispatcher leading the shift at ``at``; else any fit dispatcher (or manager) on shift."""
+    excluded = sorted(exclude_ids)
+    sql = DISPATCHER_SQL.format(
+        shift=Shift._meta.db_table,
+        user=User._meta.db_table,
+        exclude=(
+            "AND u.id NOT IN ({})".format(", ".join(f"%(x{i})s" for i in range(len(excluded))))
+            if excluded
+            else ""
+        ),
     )
-    first = shifts.first()
-    return first.staff if first else None
+    params: dict[str, Any] = {
+        "at": connection.ops.adapt_datetimefield_value(at),
+        "active": True,
+        "fit": HealthStatus.FIT.value,
+        "dispatcher": Role.DISPATCHER.value,
+        "manager": Role.MANAGER.value,
+        **{f"x{i}": pk for i, pk in enumerate(excluded)},
+    }
+    return next(iter(User.objects.raw(sql, params)), None)
 
 
 @dataclass
 class Candidate:
-    """One of a zone's people for a duty, in rank order, and why they cannot take work
+    """One of a zone's people for a duty (rank 0 = owner), and why they cannot take work
     now (None when they can)."""
 
-    assignment: ZoneAssignment
+    staff: User
+    rank: int
     reason: str | None
+
+
+# The hottest read of intake, written out: the ORM spent longer compiling this query (three
+# correlated subqueries and a join) than the database spent running it. One row per
+# person holding the duty in the zone, with whether they are on shift, on leave, and
+# holding a cap-th open request ("has a cap-th" reads at most `cap` index entries where a
+# count would read them all, so someone swamped stays cheap to skip).
+CANDIDATES_SQL = """
+SELECT u.*, za.rank AS zone_rank,
+  EXISTS (SELECT 1 FROM {shift} s
+          WHERE s.staff_id = u.id AND s.starts_at <= %(at)s AND s.ends_at > %(at)s) AS on_shift,
+  EXISTS (SELECT 1 FROM {leave} l
+          WHERE l.staff_id = u.id AND l.starts_at <= %(at)s AND l.ends_at > %(at)s) AS on_leave,
+  EXISTS (SELECT 1 FROM (SELECT r.id FROM {request} r
+                         WHERE r.assignee_id = u.id AND r.status IN ({open_statuses})
+                         ORDER BY r.id LIMIT 1 OFFSET %(skip)s) nth) AS at_cap
+FROM {assignment} za JOIN {user} u ON u.id = za.staff_id
+WHERE za.zone_id = %(zone)s AND za.duty = %(duty)s
+ORDER BY za.rank
+"""
 
 
 def zone_candidates(
     *, zone_id: int | None, duty: str, at: datetime, exclude_ids: Collection[int] = ()
 ) -> list[Candidate]:
     """The zone's owner and deputies for ``duty`` with their availability: one query."""
+    from wennuan.service.choices import OPEN_STATUSES
+    from wennuan.service.models import ServiceRequest
+
     if zone_id is None:
         return []
-    assignments = (
-        ZoneAssignment.objects.filter(zone_id=zone_id, duty=duty)
-        .select_related("staff")
-        .annotate(**_availability("staff_id", at))
-        .order_by("rank")
+    statuses = sorted(OPEN_STATUSES)
+    sql = CANDIDATES_SQL.format(
+        shift=Shift._meta.db_table,
+        leave=Leave._meta.db_table,
+        request=ServiceRequest._meta.db_table,
+        assignment=ZoneAssignment._meta.db_table,
+        user=User._meta.db_table,
+        open_statuses=", ".join(f"%(status{i})s" for i in range(len(statuses))),
     )
+    params: dict[str, Any] = {
+        "at": connection.ops.adapt_datetimefield_value(at),
+        "skip": settings.SERVICE_OPEN_WORK_CAP - 1,
+        "zone": zone_id,
+        "duty": duty,
+        **{f"status{i}": status for i, status in enumerate(statuses)},
+    }
+    rows: list[Any] = list(User.objects.raw(sql, params))  # users with the extra columns
     return [
-        Candidate(
-            assignment,
-            HANDED_OVER
-            if assignment.staff_id in exclude_ids
-            else _reason(assignment.staff, assignment),
-        )
-        for assignment in assignments
+        Candidate(row, row.zone_rank, HANDED_OVER if row.pk in exclude_ids else _reason(row, row))
+        for row in rows
     ]
 
 
@@ -179,10 +202,9 @@ def choose_assignee(
     """Owner first, then deputies by rank, skipping the unavailable; then the dispatcher."""
     skipped: list[Skipped] = []
     for candidate in zone_candidates(zone_id=zone_id, duty=duty, at=at, exclude_ids=exclude_ids):
-        assignment = candidate.assignment
         if candidate.reason is None:
-            via = "owner" if assignment.rank == 0 else "deputy"
-            return Decision(assignment.staff, via, skipped)
-        skipped.append(Skipped(assignment.staff, assignment.rank, candidate.reason))
+            via = "owner" if candidate.rank == 0 else "deputy"
+            return Decision(candidate.staff, via, skipped)
+        skipped.append(Skipped(candidate.staff, candidate.rank, candidate.reason))
     dispatcher = dispatcher_on_duty(at, exclude_ids=exclude_ids)
     return Decision(dispatcher, "dispatcher" if dispatcher else "nobody", skipped)

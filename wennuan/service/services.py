@@ -22,6 +22,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from wennuan.core.queries import one_or_none
 from wennuan.core.validators import is_valid_phone, normalise_phone
 from wennuan.grid.models import Building, Household
 from wennuan.grid.selectors import nearest_building
@@ -287,7 +288,7 @@ def _check_photos(photos: list[UploadedFile[bytes]], errors: dict[str, list[str]
 
 def _submitted_with(idempotency_key: str) -> ServiceRequest | None:
     """The request an earlier call with this key created, if any (the key is unique)."""
-    return ServiceRequest.objects.filter(idempotency_key=idempotency_key).first()
+    return one_or_none(ServiceRequest.objects.filter(idempotency_key=idempotency_key))
 
 
 def submit_request(

@@ -396,6 +396,18 @@ def test_a_households_description_is_shown_only_to_the_key_that_filed_it(client,
     ours = json.loads(get(client, f"requests/{number}.json", api_key=key).content)[0]
     assert public["description"] is None and theirs["description"] is None
     assert ours["description"] == "暖气不热 radiators cold"
+    # Nothing that identifies the household reaches a public read, in either format.
+    for fmt in FORMATS:
+        body = get(client, f"requests.{fmt}").content.decode()
+        for private in (
+            area.household.account_number,
+            area.household.phone,
+            area.household.address,
+            "Wang Mei",
+            "mei@example.com",
+            "13812345678",
+        ):
+            assert private not in body
 
 
 def test_get_with_an_invalid_key_is_403(client, area, key):

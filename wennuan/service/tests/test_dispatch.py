@@ -78,6 +78,29 @@ def test_dispatcher_on_duty_when_nobody_in_zone_is_available():
     assert area.dispatcher.display_name in assignment_note(request)
 
 
+def test_the_dispatcher_on_duty_is_the_fit_leader_then_any_fit_dispatcher_then_a_manager():
+    from wennuan.grid.tests.factories import make_user
+    from wennuan.people.choices import Role
+    from wennuan.service.dispatch import dispatcher_on_duty
+
+    now = timezone.now()
+    leader = make_user(Role.DISPATCHER)
+    other = make_user(Role.DISPATCHER)
+    manager = make_user(Role.MANAGER)
+    off_duty = make_user(Role.DISPATCHER)
+    on_shift(leader, lead=True)
+    on_shift(other)
+    on_shift(manager)
+    on_shift(off_duty, start=now + timedelta(hours=1))
+    assert dispatcher_on_duty(now) == leader
+    assert dispatcher_on_duty(now, exclude_ids={leader.pk}) == other
+    User.objects.filter(pk=other.pk).update(health_status=HealthStatus.ISOLATING)
+    assert dispatcher_on_duty(now, exclude_ids={leader.pk}) == manager
+    User.objects.filter(pk=manager.pk).update(is_active=False)
+    assert dispatcher_on_duty(now, exclude_ids={leader.pk}) is None
+    assert dispatcher_on_duty(now + timedelta(hours=2), exclude_ids={leader.pk}) == off_duty
+
+
 def test_request_waits_on_the_board_when_nobody_at_all_is_on_duty():
     area = make_area(shifts=False)
     request = file_not_warm(area.household).request

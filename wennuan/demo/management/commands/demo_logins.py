@@ -8,7 +8,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from wennuan.demo.services import DEMO_LOGINS
+from wennuan.demo.services import DEMO_LOGINS, sample_household
 from wennuan.people.models import User
 
 
@@ -31,4 +31,11 @@ class Command(BaseCommand):
         for username, role, _name in DEMO_LOGINS:
             if username in existing:
                 self.stdout.write(f"  {username:<12} {role.label}")
+        sample = sample_household()
+        if sample is not None:
+            self.stdout.write(
+                f"Try Open311 and the API (docs/open311.md, docs/api.md) with household "
+                f"{sample.account_number}, building {sample.building.code}, phone {sample.phone}: "
+                "its repair owner is the login technician."
+            )
         self.stdout.write("Press Ctrl-C to stop.\n")
