@@ -1,3 +1,3 @@
-"""Open311 tests use the seeded catalogue, like the service tests."""
+"""Open311 tests use the seeded catalogue and English messages, like the service tests."""
 
-from wennuan.service.tests.conftest import catalogue  # noqa: F401 - an autouse fixture
+from wennuan.service.tests.conftest import catalogue, english  # noqa: F401 - autouse fixtures

@@ -538,10 +538,12 @@ def test_posts_are_limited_per_key(client, settings, area, key):
 
 
 def test_unknown_paths_and_methods_answer_in_the_specs_error_format(client):
-    missing = client.get(f"{BASE}/nothing.json")
+    missing = client.get(f"{BASE}/nothing.json", HTTP_ACCEPT_LANGUAGE="en")
     assert missing.status_code == 404
     assert "No such Open311 resource" in error_descriptions(missing, "json")[0]
     assert client.get(f"{BASE}/services.csv").status_code == 404
+    chinese = client.get(f"{BASE}/nothing.xml")  # no Accept-Language: the company's language
+    assert "没有这个 Open311 资源" in error_descriptions(chinese, "xml")[0]
     wrong_method = client.post(f"{BASE}/services.xml")
     assert wrong_method.status_code == 400
     assert wrong_method["Allow"] == "GET"
