@@ -117,15 +117,25 @@ def service_definition(code: str) -> dict[str, Any]:
 
 
 def _requests() -> QuerySet[ServiceRequest]:
+    # The note of the resident-visible change that brought the request to its status
+    # (e.g. what was done, when it was resolved).
     last_note = (
-        RequestEvent.objects.filter(request=OuterRef("pk"), public=True)
-        .exclude(note="")
+        RequestEvent.objects.filter(
+            request=OuterRef("pk"), public=True, to_status=OuterRef("status")
+        )
         .order_by("-created_at", "-pk")
         .values("note")[:1]
     )
     return ServiceRequest.objects.select_related("category", "building", "zone").annotate(
         status_note=Subquery(last_note)
     )
+
+
+def _status_notes(request: ServiceRequest) -> str:
+    """The status in words, with the note of the change that set it, e.g. "Resolved: …"."""
+    label = str(request.get_status_display())
+    note = getattr(request, "status_note", None)
+    return f"{label}: {note}" if note else label
 
 
 def as_open311(request: ServiceRequest, *, viewer: ApiKey | None) -> dict[str, Any]:
@@ -155,7 +165,7 @@ def as_open311(request: ServiceRequest, *, viewer: ApiKey | None) -> dict[str, A
     return {
         "service_request_id": request.number,
         "status": OPEN if request.status in OPEN_STATUSES else CLOSED,
-        "status_notes": getattr(request, "status_note", None) or request.get_status_display(),
+        "status_notes": _status_notes(request),
         "service_name": category.name,
         "service_code": category.code,
         "description": request.description if may_read and request.description else None,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 from xml.etree import ElementTree
 
@@ -19,6 +20,7 @@ from wennuan.grid.tests.factories import make_building, make_zone
 from wennuan.open311.services import issue_key, revoke_key
 from wennuan.service.choices import Channel, Status
 from wennuan.service.models import CategoryAttribute, ServiceRequest
+from wennuan.service.services import accept_request, give_guidance, resolve_request
 from wennuan.service.tests.factories import category, file_not_warm, make_area
 
 pytestmark = pytest.mark.django_db
@@ -425,7 +427,19 @@ def test_status_is_open_or_closed_with_notes_from_the_public_history(client, are
     assert [r["service_request_id"] for r in only_closed] == [closed_one.number]
     both = json.loads(get(client, "requests.json", status="open,closed").content)
     assert len(both) == 2
-    assert found[open_one.number]["status_notes"]
+    assert found[open_one.number]["status_notes"] == "Assigned"
+
+
+def test_status_notes_carry_the_note_of_the_change_the_resident_saw(client, area):
+    filed = file_not_warm(area.household).request
+    accept_request(request=filed, actor=area.owner)
+    give_guidance(request=filed, actor=area.owner, note="请给暖气片放气")
+    resolve_request(
+        request=filed, actor=area.owner, note="放气后恢复", measured_temperature=Decimal("19")
+    )
+    (found,) = json.loads(get(client, f"requests/{filed.number}.json").content)
+    assert found["status"] == "closed"
+    assert found["status_notes"].startswith("Resolved: 放气后恢复")
 
 
 def test_service_request_ids_override_the_other_filters(client, area):
