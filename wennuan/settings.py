@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "wennuan.service",
     "wennuan.open311",
     "wennuan.api",
+    "wennuan.operations",
     "wennuan.portal",
     "wennuan.demo",
 ]
@@ -313,6 +314,20 @@ CACHES = {
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )
 }
+
+# Heating operation (telemetry).
+# The place whose outdoor temperature drives the heating curves (OutdoorTemperature.place).
+WEATHER_PLACE = env_str("WEATHER_PLACE", "yantai")
+# Raw readings older than this are deleted by `manage.py prune_telemetry` (hourly roll-ups stay).
+TELEMETRY_KEEP_DAYS = env_int("TELEMETRY_KEEP_DAYS", 400)
+# MQTT broker of the `mqtt` process (manage.py mqtt_ingest).
+MQTT_HOST = env_str("MQTT_HOST", "127.0.0.1")
+MQTT_PORT = env_int("MQTT_PORT", 1883)
+MQTT_USERNAME = env_str("MQTT_USERNAME", "")
+MQTT_PASSWORD = env_str("MQTT_PASSWORD", "")
+# The MQTT listener writes a batch when it holds this many readings or this many seconds passed.
+MQTT_BATCH_SIZE = env_int("MQTT_BATCH_SIZE", 500)
+MQTT_BATCH_SECONDS = env_int("MQTT_BATCH_SECONDS", 1)
 
 # Domain settings.
 COVERAGE_MAX_HOUSEHOLDS_PER_OWNER = env_int("COVERAGE_MAX_HOUSEHOLDS_PER_OWNER", 2500)

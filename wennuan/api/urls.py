@@ -4,6 +4,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from wennuan.api import views
+from wennuan.operations.api import IngestView
 
 router = DefaultRouter()
 router.register("requests", views.RequestViewSet, basename="request")
@@ -16,6 +17,7 @@ app_name = "api"
 
 urlpatterns = [
     path("staff/availability/", views.AvailabilityView.as_view(), name="availability"),
+    path("telemetry/ingest/", IngestView.as_view(), name="telemetry_ingest"),
     # The schema and its interactive page are for staff, like the API itself.
     path("schema/", login_required(SpectacularAPIView.as_view()), name="schema"),
     path(

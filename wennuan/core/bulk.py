@@ -44,3 +44,46 @@ def insert_rows(
             cursor.executemany(sql, batch)
             count += len(batch)
     return count
+
+
+def insert_new_rows(
+    model: type[models.Model], columns: Sequence[str], rows: Sequence[Sequence[Any]]
+) -> int:
+    """Insert value tuples, skipping any whose key is already stored; returns how many were new.
+
+    For idempotent ingest (the same reading sent twice is one row). PostgreSQL: COPY into
+    a temporary table, then one INSERT … SELECT … ON CONFLICT DO NOTHING; elsewhere an
+    executemany of INSERT … ON CONFLICT DO NOTHING. Call inside a transaction.
+    """
+    if not rows:
+        return 0
+    table = connection.ops.quote_name(model._meta.db_table)
+    fields = [model._meta.get_field(name) for name in columns]
+    db_columns = [f.column for f in fields if isinstance(f, models.Field) and f.column]
+    if len(db_columns) != len(fields):
+        raise ValueError(f"not concrete fields of {model.__name__}: {columns}")
+    quoted = ", ".join(connection.ops.quote_name(c) for c in db_columns)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            staging = connection.ops.quote_name(f"staging_{model._meta.db_table}")
+            cursor.execute(
+                f"CREATE TEMPORARY TABLE IF NOT EXISTS {staging} "
+                f"(LIKE {table} INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
+            )
+            raw = cursor.cursor  # psycopg 3 cursor under Django's wrapper
+            with raw.copy(f"COPY {staging} ({quoted}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            cursor.execute(
+                f"INSERT INTO {table} ({quoted}) SELECT {quoted} FROM {staging} "
+                "ON CONFLICT DO NOTHING"
+            )
+            inserted = cursor.rowcount
+            cursor.execute(f"TRUNCATE {staging}")
+            return int(inserted)
+        placeholders = ", ".join(["%s"] * len(db_columns))
+        cursor.executemany(
+            f"INSERT INTO {table} ({quoted}) VALUES ({placeholders}) ON CONFLICT DO NOTHING",
+            rows,
+        )
+        return int(cursor.rowcount)

@@ -72,6 +72,11 @@ SCHEDULE: tuple[PeriodicJob, ...] = (
         daily_at=time(3, 30),
     ),
     PeriodicJob(
+        name="telemetry-roll-up",
+        task_path="wennuan.operations.tasks.roll_up_hours_task",
+        every=timedelta(minutes=5),
+    ),
+    PeriodicJob(
         name="prune-idempotency-keys",
         task_path="wennuan.api.tasks.purge_idempotency_keys_task",
         every=timedelta(hours=1),

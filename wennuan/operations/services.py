@@ -1,0 +1,476 @@
+"""Telemetry ingest — one function for every path (HTTP bulk, MQTT, CSV history) — gateway
+tokens, heating curves and the hourly roll-up.
+
+Each reading is checked on its own: an unknown station, a value outside its physical range,
+a moment more than five minutes ahead, a field we do not know. Bad readings are reported by
+index and reason; the good ones of the same batch are stored. A reading whose station and
+moment are already stored is a duplicate and changes nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import secrets
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from itertools import pairwise
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Avg, Count, Min, Q
+from django.db.models.functions import TruncHour
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from wennuan.core.bulk import insert_new_rows
+from wennuan.grid.models import HeatSource, Station
+from wennuan.operations.models import (
+    DEFAULT_CURVE,
+    Gateway,
+    HeatingCurve,
+    OutdoorTemperature,
+    SourceReading,
+    StationHour,
+    StationReading,
+    curve_target,
+)
+
+MAX_BATCH = 10_000
+FUTURE_TOLERANCE = timedelta(minutes=5)
+TOKEN_PREFIX = "wngw_"
+
+# Field → (lowest, highest) physical value accepted.
+STATION_FIELDS: dict[str, tuple[float, float]] = {
+    "primary_supply_c": (-50, 200),
+    "primary_return_c": (-50, 200),
+    "secondary_supply_c": (-50, 200),
+    "secondary_return_c": (-50, 200),
+    "primary_pressure_mpa": (0, 10),
+    "secondary_pressure_mpa": (0, 10),
+    "flow_t_h": (0, 20_000),
+    "heat_mw": (0, 2_000),
+    "heat_total_gj": (0, 1e12),
+    "valve_pct": (0, 100),
+    "outdoor_c": (-60, 60),
+}
+SOURCE_FIELDS: dict[str, tuple[float, float]] = {
+    "output_mw": (0, 20_000),
+    "supply_c": (-50, 200),
+    "return_c": (-50, 200),
+    "coal_t": (0, 100_000),
+}
+PLACE_FIELDS: dict[str, tuple[float, float]] = {"temperature_c": (-60, 60)}
+KIND_KEYS = ("station", "source", "place")
+
+
+@dataclass
+class Rejected:
+    """A reading not stored: its position in the batch (from 0) and why."""
+
+    index: int
+    reason: str
+
+
+@dataclass
+class IngestResult:
+    """What a batch did: readings received, new rows stored, duplicates ignored, rejections."""
+
+    received: int = 0
+    stored: int = 0
+    duplicates: int = 0
+    rejected: list[Rejected] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "received": self.received,
+            "stored": self.stored,
+            "duplicates": self.duplicates,
+            "rejected": [{"index": r.index, "reason": r.reason} for r in self.rejected],
+        }
+
+
+class BatchRefused(Exception):
+    """The batch as a whole cannot be taken (too large, not a list); nothing was stored."""
+
+
+# --- gateways ---------------------------------------------------------------------------
+
+
+@dataclass
+class IssuedToken:
+    gateway: Gateway
+    token: str
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_gateway(*, name: str) -> IssuedToken:
+    """A new gateway and its token (shown once; only a digest is stored)."""
+    name = name.strip()
+    if not name:
+        raise ValueError("a gateway needs a name")
+    if Gateway.objects.filter(name=name).exists():
+        raise ValueError(f"a gateway named {name!r} exists")
+    token = TOKEN_PREFIX + secrets.token_urlsafe(30)
+    gateway = Gateway.objects.create(
+        name=name, prefix=token[: len(TOKEN_PREFIX) + 4], digest=_digest(token)
+    )
+    return IssuedToken(gateway, token)
+
+
+def gateway_for_token(token: str) -> Gateway | None:
+    """The active gateway with this token, else None."""
+    token = (token or "").strip()
+    if not token:
+        return None
+    return Gateway.objects.filter(digest=_digest(token), revoked_at__isnull=True).first()
+
+
+def revoke_gateway(*, gateway: Gateway) -> Gateway:
+    if gateway.revoked_at is None:
+        gateway.revoked_at = timezone.now()
+        gateway.save(update_fields=["revoked_at"])
+    return gateway
+
+
+# --- ingest -----------------------------------------------------------------------------
+
+
+def _moment(value: Any) -> datetime | None:
+    """ISO 8601 with a time zone, or Unix seconds; None if neither."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        if not math.isfinite(value):
+            return None
+        return datetime.fromtimestamp(value, tz=UTC)
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            moment = parse_datetime(text)
+        except ValueError:
+            return None
+        if moment is None:
+            try:
+                return datetime.fromtimestamp(float(text), tz=UTC)
+            except (ValueError, OverflowError):
+                return None
+        return moment if timezone.is_aware(moment) else None
+    return None
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool):
+        raise ValueError
+    if value is None or value == "":
+        return None
+    number = float(value)
+    if not math.isfinite(number):
+        raise ValueError
+    return number
+
+
+def _flag(value: Any) -> bool | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in {"1", "true", "on", "yes", "running", "run"}:
+        return True
+    if text in {"0", "false", "off", "no", "stopped", "stop"}:
+        return False
+    raise ValueError
+
+
+def _check_values(
+    item: Mapping[str, Any], fields: dict[str, tuple[float, float]], extra: set[str]
+) -> tuple[dict[str, Any], str | None]:
+    values: dict[str, Any] = {}
+    for name, raw in item.items():
+        if name in KIND_KEYS or name == "time":
+            continue
+        if name in extra:
+            try:
+                values[name] = _flag(raw)
+            except ValueError:
+                return values, f"{name}: {raw!r} is not on/off"
+            continue
+        if name not in fields:
+            return values, f"unknown field {name!r}"
+        try:
+            number = _number(raw)
+        except (TypeError, ValueError):
+            return values, f"{name}: {raw!r} is not a number"
+        low, high = fields[name]
+        if number is not None and not low <= number <= high:
+            return values, f"{name}: {number:g} is outside {low:g}..{high:g}"
+        values[name] = number
+    return values, None
+
+
+def _kind_of(item: Mapping[str, Any], *, station: str, source: str) -> tuple[str, str]:
+    """Which series a reading belongs to, by its own key, else by the batch's default."""
+    for kind in KIND_KEYS:
+        if item.get(kind) not in (None, ""):
+            return kind, str(item[kind]).strip()
+    if source:
+        return "source", source
+    if station:
+        return "station", station
+    return "", ""
+
+
+def ingest(
+    items: Sequence[Any],
+    *,
+    station: str = "",
+    source: str = "",
+    now: datetime | None = None,
+    gateway: Gateway | None = None,
+) -> IngestResult:
+    """Check and store a batch of readings; report every rejected one by index and reason.
+
+    Each item is a mapping with ``time`` and either ``station`` (a station code), ``source``
+    (a heat-source code) or ``place`` (outdoor temperature), plus its values. ``station`` /
+    ``source`` fill in the code for items without one (an MQTT topic names it).
+    """
+    if len(items) > MAX_BATCH:
+        raise BatchRefused(f"at most {MAX_BATCH} readings a batch, not {len(items)}")
+    now = now or timezone.now()
+    result = IngestResult(received=len(items))
+    station_rows: list[tuple[int, str, datetime, dict[str, Any]]] = []
+    source_rows: list[tuple[int, str, datetime, dict[str, Any]]] = []
+    place_rows: list[tuple[int, str, datetime, float]] = []
+    for index, item in enumerate(items):
+        if not isinstance(item, Mapping):
+            result.rejected.append(Rejected(index, "not an object of named values"))
+            continue
+        moment = _moment(item.get("time"))
+        if moment is None:
+            result.rejected.append(
+                Rejected(index, "time: missing, or not ISO 8601 with a time zone nor Unix seconds")
+            )
+            continue
+        if moment > now + FUTURE_TOLERANCE:
+            result.rejected.append(Rejected(index, "time: more than 5 minutes in the future"))
+            continue
+        kind, code = _kind_of(item, station=station, source=source)
+        if kind == "place":
+            values, problem = _check_values(item, PLACE_FIELDS, set())
+            if problem is None and values.get("temperature_c") is None:
+                problem = "temperature_c: missing"
+            if problem:
+                result.rejected.append(Rejected(index, problem))
+            else:
+                place_rows.append((index, code, moment, values["temperature_c"]))
+        elif kind == "source":
+            values, problem = _check_values(item, SOURCE_FIELDS, set())
+            if problem:
+                result.rejected.append(Rejected(index, problem))
+            else:
+                source_rows.append((index, code, moment, values))
+        elif kind == "station":
+            values, problem = _check_values(item, STATION_FIELDS, {"pump_on"})
+            if problem:
+                result.rejected.append(Rejected(index, problem))
+            else:
+                station_rows.append((index, code, moment, values))
+        else:
+            result.rejected.append(Rejected(index, "no station, source or place"))
+
+    station_ids = dict(
+        Station.objects.filter(code__in={r[1] for r in station_rows}).values_list("code", "pk")
+    )
+    source_ids = dict(
+        HeatSource.objects.filter(code__in={r[1] for r in source_rows}).values_list("code", "pk")
+    )
+    curves = _curves(station_ids.values())
+    outdoor = _latest_outdoor(now)
+    readings: list[tuple[Any, ...]] = []
+    for index, code, moment, values in station_rows:
+        station_id = station_ids.get(code)
+        if station_id is None:
+            result.rejected.append(Rejected(index, f"station: unknown code {code!r}"))
+            continue
+        outside = values.get("outdoor_c", outdoor)
+        target = (
+            curve_target(curves.get(station_id, curves[None]), outside)
+            if outside is not None
+            else None
+        )
+        readings.append(
+            (
+                station_id,
+                moment,
+                *(values.get(name) for name in STATION_COLUMNS_AFTER_KEY[:-3]),
+                values.get("pump_on"),
+                outside,
+                target,
+            )
+        )
+    sources: list[tuple[Any, ...]] = []
+    for index, code, moment, values in source_rows:
+        source_id = source_ids.get(code)
+        if source_id is None:
+            result.rejected.append(Rejected(index, f"source: unknown code {code!r}"))
+            continue
+        sources.append((source_id, moment, *(values.get(name) for name in SOURCE_FIELDS)))
+    places = [(place, moment, value) for _, place, moment, value in place_rows]
+    result.rejected.sort(key=lambda r: r.index)
+    with transaction.atomic():
+        stored = insert_new_rows(StationReading, STATION_COLUMNS, readings)
+        stored += insert_new_rows(SourceReading, SOURCE_COLUMNS, sources)
+        stored += insert_new_rows(OutdoorTemperature, ["place", "time", "temperature_c"], places)
+        if gateway is not None:
+            Gateway.objects.filter(pk=gateway.pk).update(last_seen_at=now)
+    result.stored = stored
+    result.duplicates = len(readings) + len(sources) + len(places) - stored
+    return result
+
+
+# Column order of the rows ``ingest`` builds: key, the measured values, then pump, outdoor, target.
+STATION_COLUMNS_AFTER_KEY = [
+    *(name for name in STATION_FIELDS if name != "outdoor_c"),
+    "pump_on",
+    "outdoor_c",
+    "target_supply_c",
+]
+STATION_COLUMNS = ["station", "time", *STATION_COLUMNS_AFTER_KEY]
+SOURCE_COLUMNS = ["heat_source", "time", *SOURCE_FIELDS]
+
+
+def _curves(station_ids: Iterable[int]) -> dict[int | None, list[Any]]:
+    """Curve points by station id; ``None`` is the default (ours, else the built-in one)."""
+    curves: dict[int | None, list[Any]] = {None: DEFAULT_CURVE}
+    for curve in HeatingCurve.objects.filter(
+        Q(station_id__in=list(station_ids)) | Q(station__isnull=True)
+    ):
+        if curve.points:
+            curves[curve.station_id] = curve.points
+    return curves
+
+
+def _latest_outdoor(now: datetime) -> float | None:
+    """The latest observed outdoor temperature of the company's place, if recent (3 hours)."""
+    latest = (
+        OutdoorTemperature.objects.filter(
+            place=settings.WEATHER_PLACE, time__lte=now, time__gte=now - timedelta(hours=3)
+        )
+        .order_by("-time")
+        .values_list("temperature_c", flat=True)
+        .first()
+    )
+    return latest
+
+
+# --- heating curves ---------------------------------------------------------------------
+
+
+def clean_curve_points(points: Any) -> list[list[float]]:
+    """At least two [outdoor, supply] pairs with rising outdoor temperature and sane values."""
+    if not isinstance(points, list) or len(points) < 2:
+        raise ValueError("a curve needs at least two points")
+    cleaned: list[list[float]] = []
+    for point in points:
+        if not isinstance(point, list | tuple) or len(point) != 2:
+            raise ValueError(f"{point!r} is not a pair [outdoor °C, supply °C]")
+        outdoor, supply = (_number(point[0]), _number(point[1]))
+        if outdoor is None or supply is None or not -50 <= outdoor <= 40 or not 0 <= supply <= 150:
+            raise ValueError(f"{point!r} is outside -50..40 °C outdoor or 0..150 °C supply")
+        cleaned.append([outdoor, supply])
+    if any(b[0] <= a[0] for a, b in pairwise(cleaned)):
+        raise ValueError("outdoor temperatures must rise from point to point")
+    return cleaned
+
+
+def set_curve(*, station: Station | None, points: Any) -> HeatingCurve:
+    """Set a station's curve (or the default with ``station=None``); applies to new readings."""
+    cleaned = clean_curve_points(points)
+    curve, _ = HeatingCurve.objects.update_or_create(station=station, defaults={"points": cleaned})
+    return curve
+
+
+# --- roll-up and retention --------------------------------------------------------------
+
+
+def roll_up_hours(*, since: datetime, until: datetime | None = None) -> int:
+    """(Re)compute the hourly roll-up of every station from ``since`` (whole hours); set-based."""
+    start = since.replace(minute=0, second=0, microsecond=0)
+    rows = (
+        StationReading.objects.filter(time__gte=start, **({"time__lt": until} if until else {}))
+        .annotate(bucket=TruncHour("time"))
+        .values("station_id", "bucket")
+        .annotate(
+            n=Count("time"),
+            secondary_supply=Avg("secondary_supply_c"),
+            secondary_return=Avg("secondary_return_c"),
+            primary_supply=Avg("primary_supply_c"),
+            primary_return=Avg("primary_return_c"),
+            target=Avg("target_supply_c"),
+            outdoor=Avg("outdoor_c"),
+            flow=Avg("flow_t_h"),
+            heat=Avg("heat_mw"),
+            coldest=Min("secondary_supply_c"),
+        )
+        .order_by()
+    )
+    hours = [
+        StationHour(
+            station_id=r["station_id"],
+            hour=r["bucket"],
+            readings=r["n"],
+            secondary_supply_c=r["secondary_supply"],
+            secondary_return_c=r["secondary_return"],
+            primary_supply_c=r["primary_supply"],
+            primary_return_c=r["primary_return"],
+            target_supply_c=r["target"],
+            outdoor_c=r["outdoor"],
+            flow_t_h=r["flow"],
+            heat_mw=r["heat"],
+            min_secondary_supply_c=r["coldest"],
+        )
+        for r in rows
+    ]
+    StationHour.objects.bulk_create(
+        hours,
+        update_conflicts=True,
+        unique_fields=["station", "hour"],
+        update_fields=[
+            "readings", "secondary_supply_c", "secondary_return_c", "primary_supply_c",
+            "primary_return_c", "target_supply_c", "outdoor_c", "flow_t_h", "heat_mw",
+            "min_secondary_supply_c",
+        ],
+    )  # fmt: skip
+    return len(hours)
+
+
+def prune_raw_readings(*, older_than_days: int, now: datetime | None = None) -> int:
+    """Delete raw station and heat-source readings older than the cut-off (roll-ups stay)."""
+    cutoff = (now or timezone.now()) - timedelta(days=older_than_days)
+    deleted, _ = StationReading.objects.filter(time__lt=cutoff).delete()
+    more, _ = SourceReading.objects.filter(time__lt=cutoff).delete()
+    return deleted + more
+
+
+def import_history(items: Sequence[Mapping[str, Any]], *, progress: Any = None) -> IngestResult:
+    """Import a file of past readings all or nothing: every bad row is reported, and if
+    there is any, nothing is stored. Runs in batches of MAX_BATCH inside one transaction."""
+    total = IngestResult(received=len(items))
+    with transaction.atomic():
+        for start in range(0, len(items), MAX_BATCH):
+            part = ingest(items[start : start + MAX_BATCH])
+            total.stored += part.stored
+            total.duplicates += part.duplicates
+            total.rejected += [Rejected(r.index + start, r.reason) for r in part.rejected]
+            if progress is not None:
+                progress(min(start + MAX_BATCH, len(items)))
+        if total.rejected:
+            transaction.set_rollback(True)
+            total.stored = total.duplicates = 0
+    return total

@@ -1,0 +1,16 @@
+"""Background tasks of heating operation."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.utils import timezone
+from django_tasks import task
+
+from wennuan.operations.services import roll_up_hours
+
+
+@task()
+def roll_up_hours_task() -> int:
+    """Every five minutes: recompute the hourly roll-up of the last two hours."""
+    return roll_up_hours(since=timezone.now() - timedelta(hours=2))

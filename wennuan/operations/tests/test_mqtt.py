@@ -1,0 +1,94 @@
+"""MQTT round trip against the real local Mosquitto broker (127.0.0.1:1883)."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import uuid
+
+import paho.mqtt.client as mqtt
+import pytest
+from django.conf import settings
+from django.utils import timezone
+from paho.mqtt.enums import CallbackAPIVersion
+
+from wennuan.grid.tests.factories import make_station
+from wennuan.operations.models import SourceReading, StationReading
+from wennuan.operations.mqtt import TelemetryListener, readings_of, wait_until
+
+
+def broker_reachable() -> bool:
+    try:
+        with socket.create_connection((settings.MQTT_HOST, settings.MQTT_PORT), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def test_a_topic_names_the_series_and_a_bad_payload_becomes_a_rejectable_reading():
+    assert readings_of("wennuan/station/S1/telemetry", b'{"time": 1, "heat_mw": 2}') == [
+        {"time": 1, "heat_mw": 2, "station": "S1"}
+    ]
+    assert readings_of("wennuan/source/H1/telemetry", b'[{"time": 1}, {"time": 2}]') == [
+        {"time": 1, "source": "H1"},
+        {"time": 2, "source": "H1"},
+    ]
+    assert readings_of("wennuan/station/S1/telemetry", b"\xff not json") == [
+        {"time": None, "station": "S1"}
+    ]
+
+
+@pytest.mark.skipif(not broker_reachable(), reason="no MQTT broker at MQTT_HOST:MQTT_PORT")
+@pytest.mark.django_db(transaction=True)
+def test_readings_published_over_mqtt_are_stored():
+    station = make_station()
+    source = station.heat_source
+    listener = TelemetryListener(
+        client_id=f"wennuan-test-{uuid.uuid4().hex[:8]}",
+        batch_size=50,
+        batch_seconds=0.2,
+        persistent=False,
+    )
+    thread = threading.Thread(target=listener.run, daemon=True)
+    thread.start()
+    try:
+        assert listener.subscribed.wait(10), "the listener did not subscribe"
+        publisher = mqtt.Client(CallbackAPIVersion.VERSION2)
+        publisher.connect(settings.MQTT_HOST, settings.MQTT_PORT)
+        publisher.loop_start()
+        now = timezone.now()
+        sent = [
+            publisher.publish(
+                f"wennuan/station/{station.code}/telemetry",
+                json.dumps({"time": now.isoformat(), "secondary_supply_c": 49.5}),
+                qos=1,
+            ),
+            publisher.publish(
+                f"wennuan/station/{station.code}/telemetry",
+                json.dumps([{"time": (now.timestamp() - 60), "secondary_supply_c": 48}]),
+                qos=1,
+            ),
+            publisher.publish(
+                f"wennuan/source/{source.code}/telemetry",
+                json.dumps({"time": now.isoformat(), "output_mw": 150}),
+                qos=1,
+            ),
+            publisher.publish(
+                f"wennuan/station/{station.code}/telemetry",
+                json.dumps({"time": now.isoformat(), "secondary_supply_c": 900}),  # rejected
+                qos=1,
+            ),
+        ]
+        for message in sent:
+            message.wait_for_publish(5)
+        assert wait_until(
+            lambda: StationReading.objects.count() == 2 and SourceReading.objects.count() == 1, 10
+        )
+        publisher.loop_stop()
+        publisher.disconnect()
+    finally:
+        listener.stop()
+        thread.join(10)
+    assert sorted(StationReading.objects.values_list("secondary_supply_c", flat=True)) == [48, 49.5]
+    assert listener.written == 3
