@@ -77,6 +77,11 @@ SCHEDULE: tuple[PeriodicJob, ...] = (
         every=timedelta(minutes=5),
     ),
     PeriodicJob(
+        name="telemetry-partitions",
+        task_path="wennuan.operations.tasks.ensure_partitions_task",
+        daily_at=time(1, 0),
+    ),
+    PeriodicJob(
         name="prune-idempotency-keys",
         task_path="wennuan.api.tasks.purge_idempotency_keys_task",
         every=timedelta(hours=1),

@@ -19,7 +19,7 @@ from typing import Any
 
 import paho.mqtt.client as mqtt
 from django.conf import settings
-from django.db import close_old_connections
+from django.db import close_old_connections, connections
 from paho.mqtt.enums import CallbackAPIVersion
 
 from wennuan.operations.services import ingest
@@ -74,6 +74,7 @@ class TelemetryListener:
         self.pending = Pending()
         self.lock = threading.Lock()
         self.stopping = threading.Event()
+        self.flush_now = threading.Event()  # a full batch is waiting
         self.subscribed = threading.Event()
         self.written = 0
         self.client = mqtt.Client(
@@ -112,7 +113,7 @@ class TelemetryListener:
             self.pending.message_ids.append(message.mid)
             full = len(self.pending.readings) >= self.batch_size
         if full:
-            self.flush()
+            self.flush_now.set()  # written by run()'s thread: one database connection
 
     def flush(self) -> int:
         """Write what is pending, then acknowledge its messages; returns readings written."""
@@ -140,15 +141,19 @@ class TelemetryListener:
         self.client.connect_async(self.host, self.port, keepalive=30)
         self.client.loop_start()
         try:
-            while not self.stopping.wait(self.batch_seconds):
+            while not self.stopping.is_set():
+                self.flush_now.wait(self.batch_seconds)
+                self.flush_now.clear()
                 self.flush()
         finally:
             self.flush()
             self.client.disconnect()
             self.client.loop_stop()
+            connections.close_all()
 
     def stop(self) -> None:
         self.stopping.set()
+        self.flush_now.set()
 
 
 def wait_until(condition: Any, timeout: float) -> bool:

@@ -37,6 +37,7 @@ from wennuan.operations.models import (
     StationReading,
     curve_target,
 )
+from wennuan.operations.partitions import drop_partitions_before
 
 MAX_BATCH = 10_000
 FUTURE_TOLERANCE = timedelta(minutes=5)
@@ -451,10 +452,14 @@ def roll_up_hours(*, since: datetime, until: datetime | None = None) -> int:
 
 
 def prune_raw_readings(*, older_than_days: int, now: datetime | None = None) -> int:
-    """Delete raw station and heat-source readings older than the cut-off (roll-ups stay)."""
+    """Delete raw station and heat-source readings older than the cut-off (roll-ups stay).
+
+    On PostgreSQL whole monthly partitions before the cut-off are dropped first.
+    """
     cutoff = (now or timezone.now()) - timedelta(days=older_than_days)
-    deleted, _ = StationReading.objects.filter(time__lt=cutoff).delete()
-    more, _ = SourceReading.objects.filter(time__lt=cutoff).delete()
+    deleted = drop_partitions_before(cutoff)
+    deleted += StationReading.objects.filter(time__lt=cutoff).delete()[0]
+    more = SourceReading.objects.filter(time__lt=cutoff).delete()[0]
     return deleted + more
 
 

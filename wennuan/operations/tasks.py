@@ -7,6 +7,7 @@ from datetime import timedelta
 from django.utils import timezone
 from django_tasks import task
 
+from wennuan.operations.partitions import ensure_partitions
 from wennuan.operations.services import roll_up_hours
 
 
@@ -14,3 +15,10 @@ from wennuan.operations.services import roll_up_hours
 def roll_up_hours_task() -> int:
     """Every five minutes: recompute the hourly roll-up of the last two hours."""
     return roll_up_hours(since=timezone.now() - timedelta(hours=2))
+
+
+@task()
+def ensure_partitions_task() -> list[str]:
+    """Daily: keep monthly reading partitions two months ahead (PostgreSQL only)."""
+    now = timezone.now()
+    return ensure_partitions(now, now + timedelta(days=62))

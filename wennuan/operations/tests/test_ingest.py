@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -301,3 +302,26 @@ def test_the_gateway_command_prints_a_token_that_works():
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
     assert client.post(URL, [reading(station)], format="json").json()["stored"] == 1
     assert json.loads(json.dumps(token))  # printed alone, usable in a script
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="monthly partitions are PostgreSQL's")
+def test_monthly_partitions_take_their_rows_from_the_default_and_retention_drops_them():
+    from wennuan.operations import partitions
+
+    station = make_station()
+    now = timezone.now()
+    old = now - timedelta(days=70)
+    ingest([reading(station, 1), {"station": station.code, "time": old.isoformat(), "heat_mw": 1}])
+    assert partitions.partitioned()
+    created = partitions.ensure_partitions(old, now)
+    assert partitions.partition_name(old.date().replace(day=1)) in created
+    assert partitions.ensure_partitions(old, now) == []  # idempotent
+    with connection.cursor() as cursor:
+        cursor.execute(f'SELECT count(*) FROM "{partitions.DEFAULT_PARTITION}"')
+        assert cursor.fetchone()[0] == 0  # both rows moved to their month
+    assert StationReading.objects.count() == 2
+    assert prune_raw_readings(older_than_days=40, now=now) == 1
+    assert StationReading.objects.count() == 1
+    assert (
+        partitions.partition_name(old.date().replace(day=1)) not in partitions.existing_partitions()
+    )
