@@ -2,10 +2,33 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from django.db import connection, models
+
+
+def _as_stored(fields: Sequence[Any], rows: Iterable[Sequence[Any]]) -> Iterable[Sequence[Any]]:
+    """Rows with datetimes in the form the ORM stores (SQLite: naive UTC text).
+
+    Without this, sqlite3 would store an aware datetime with its offset ("…+08:00"), which
+    compares as text against the ORM's naive UTC values and is off by the offset.
+    """
+    if connection.vendor == "postgresql":
+        return rows  # COPY and psycopg store aware datetimes as timestamptz
+    positions = [i for i, f in enumerate(fields) if isinstance(f, models.DateTimeField)]
+    if not positions:
+        return rows
+    adapt = connection.ops.adapt_datetimefield_value
+
+    def converted() -> Iterator[Sequence[Any]]:
+        for row in rows:
+            values = list(row)
+            for i in positions:
+                values[i] = adapt(values[i])
+            yield values
+
+    return converted()
 
 
 def insert_rows(
@@ -22,6 +45,7 @@ def insert_rows(
     if len(db_columns) != len(fields):
         raise ValueError(f"not concrete fields of {model.__name__}: {columns}")
     quoted = ", ".join(connection.ops.quote_name(c) for c in db_columns)
+    rows = _as_stored(fields, rows)
     count = 0
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
@@ -84,6 +108,6 @@ def insert_new_rows(
         placeholders = ", ".join(["%s"] * len(db_columns))
         cursor.executemany(
             f"INSERT INTO {table} ({quoted}) VALUES ({placeholders}) ON CONFLICT DO NOTHING",
-            rows,
+            list(_as_stored(fields, rows)),
         )
         return int(cursor.rowcount)

@@ -72,6 +72,11 @@ SCHEDULE: tuple[PeriodicJob, ...] = (
         daily_at=time(3, 30),
     ),
     PeriodicJob(
+        name="station-alarms",
+        task_path="wennuan.operations.tasks.evaluate_alarms_task",
+        every=timedelta(minutes=1),
+    ),
+    PeriodicJob(
         name="telemetry-roll-up",
         task_path="wennuan.operations.tasks.roll_up_hours_task",
         every=timedelta(minutes=5),

@@ -35,6 +35,7 @@ class Template(models.TextChoices):
     REQUEST_RESOLVED = "request_resolved", _("Request resolved")
     WORK_ASSIGNED = "work_assigned", _("Work assigned")
     WORK_ESCALATED = "work_escalated", _("Work escalated")
+    ALARM_RAISED = "alarm_raised", _("Station alarm")
 
 
 class Language(models.TextChoices):

@@ -25,6 +25,7 @@ CONTEXT_KEYS: dict[str, frozenset[str]] = {
     Template.REQUEST_RESOLVED: frozenset({"number", "confirm_url"}),
     Template.WORK_ASSIGNED: frozenset({"number", "category", "address", "due"}),
     Template.WORK_ESCALATED: frozenset({"number", "reason", "due"}),
+    Template.ALARM_RAISED: frozenset({"station", "rule", "detail"}),
 }
 
 MESSAGES: dict[str, dict[str, str]] = {
@@ -60,6 +61,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         ZH: "【问暖】工单{number}已升级：{reason}，请于{due}前处理。",
         EN: "[Wennuan] Work order {number} escalated: {reason}. Due by {due}.",
     },
+    Template.ALARM_RAISED: {
+        ZH: "【问暖】{station}报警：{rule}（{detail}）。",
+        EN: "[Wennuan] Alarm at {station}: {rule} ({detail}).",
+    },
 }
 
 # E-mail subjects: short, and using only keys that the message text itself needs.
@@ -74,6 +79,7 @@ SUBJECTS: dict[str, dict[str, str]] = {
     Template.REQUEST_RESOLVED: {ZH: "诉求{number}已处理完毕", EN: "Request {number} resolved"},
     Template.WORK_ASSIGNED: {ZH: "新工单{number}", EN: "New work order {number}"},
     Template.WORK_ESCALATED: {ZH: "工单{number}已升级", EN: "Work order {number} escalated"},
+    Template.ALARM_RAISED: {ZH: "{station}报警", EN: "Alarm at {station}"},
 }
 
 

@@ -11,9 +11,13 @@ from __future__ import annotations
 from bisect import bisect_right
 from typing import Any
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
+
+from wennuan.operations.choices import AlarmStatus, Direction, Metric, RuleKind, Severity
 
 # Secondary supply target (°C) by outdoor temperature (°C) for radiator networks: the
 # curve used by every station without one of its own. Piecewise linear, flat beyond ends.
@@ -207,3 +211,111 @@ def curve_target(points: list[list[float]] | list[Any], outdoor_c: float) -> flo
     i = bisect_right(xs, outdoor_c)
     x0, x1, y0, y1 = xs[i - 1], xs[i], ys[i - 1], ys[i]
     return round(y0 + (y1 - y0) * (outdoor_c - x0) / (x1 - x0), 1)
+
+
+class AlarmRule(models.Model):
+    """A condition on station telemetry that raises an alarm, editable by managers.
+
+    Threshold: ``metric`` below/above ``threshold`` for every reading of the last
+    ``minutes``. Rate: ``metric`` changed by more than ``threshold`` over the last ``minutes``.
+    Stale: no reading for ``minutes``. Pump stopped: the latest reading says the pump is off.
+    """
+
+    name_zh = models.CharField(_("name (Chinese)"), max_length=80)
+    name_en = models.CharField(_("name (English)"), max_length=80)
+    kind = models.CharField(_("kind"), max_length=16, choices=RuleKind.choices)
+    metric = models.CharField(
+        _("metric"), max_length=24, choices=Metric.choices, blank=True, default=""
+    )
+    direction = models.CharField(
+        _("direction"), max_length=8, choices=Direction.choices, blank=True, default=""
+    )
+    threshold = models.FloatField(_("threshold"), null=True, blank=True)
+    minutes = models.PositiveIntegerField(_("for (minutes)"), default=15)
+    severity = models.CharField(
+        _("severity"), max_length=10, choices=Severity.choices, default=Severity.WARNING
+    )
+    notify_dispatcher = models.BooleanField(_("text the dispatcher on duty"), default=True)
+    enabled = models.BooleanField(_("enabled"), default=True)
+
+    class Meta:
+        verbose_name = _("alarm rule")
+        verbose_name_plural = _("alarm rules")
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def name(self) -> str:
+        language = translation.get_language() or "zh-hans"
+        return self.name_en if language.startswith("en") and self.name_en else self.name_zh
+
+
+class Alarm(models.Model):
+    """One rule's alarm on one station: active → acknowledged → cleared.
+
+    At most one open (active or acknowledged) alarm per station and rule: while it is open,
+    the condition holding again extends it rather than raising another.
+    """
+
+    rule = models.ForeignKey(
+        AlarmRule, verbose_name=_("rule"), on_delete=models.PROTECT, related_name="alarms"
+    )
+    station = models.ForeignKey(
+        "grid.Station", verbose_name=_("station"), on_delete=models.CASCADE, related_name="alarms"
+    )
+    status = models.CharField(
+        _("status"), max_length=14, choices=AlarmStatus.choices, default=AlarmStatus.ACTIVE
+    )
+    severity = models.CharField(_("severity"), max_length=10, choices=Severity.choices)
+    raised_at = models.DateTimeField(_("raised at"))
+    last_seen_at = models.DateTimeField(_("condition last seen"))
+    acknowledged_at = models.DateTimeField(_("acknowledged at"), null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("acknowledged by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    cleared_at = models.DateTimeField(_("cleared at"), null=True, blank=True)
+    detail = models.CharField(_("detail"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("alarm")
+        verbose_name_plural = _("alarms")
+        ordering = ["-raised_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["station", "rule"],
+                condition=Q(status__in=["active", "acknowledged"]),
+                name="one_open_alarm_per_station_rule",
+            )
+        ]
+        indexes = [models.Index(fields=["status", "raised_at"], name="alarm_status_time")]
+
+    def __str__(self) -> str:
+        return f"{self.rule} @ {self.station_id} ({self.status})"
+
+
+class AlarmEvent(models.Model):
+    """Every change of an alarm: raised, acknowledged, cleared — who, when, a note."""
+
+    alarm = models.ForeignKey(Alarm, on_delete=models.CASCADE, related_name="events")
+    created_at = models.DateTimeField(_("at"), auto_now_add=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    from_status = models.CharField(max_length=14, blank=True)
+    to_status = models.CharField(max_length=14)
+    note = models.CharField(_("note"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("alarm event")
+        verbose_name_plural = _("alarm events")
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.alarm_id}: {self.from_status} → {self.to_status}"

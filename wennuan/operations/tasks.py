@@ -8,7 +8,7 @@ from django.utils import timezone
 from django_tasks import task
 
 from wennuan.operations.partitions import ensure_partitions
-from wennuan.operations.services import roll_up_hours
+from wennuan.operations.services import evaluate_alarms, roll_up_hours
 
 
 @task()
@@ -22,3 +22,9 @@ def ensure_partitions_task() -> list[str]:
     """Daily: keep monthly reading partitions two months ahead (PostgreSQL only)."""
     now = timezone.now()
     return ensure_partitions(now, now + timedelta(days=62))
+
+
+@task()
+def evaluate_alarms_task() -> dict[str, int]:
+    """Every minute: raise, extend and clear station alarms by the enabled rules."""
+    return evaluate_alarms()

@@ -1,0 +1,154 @@
+"""Alarm rules with controlled time: threshold for a duration, rate, stale data, pump stopped;
+the lifecycle active → acknowledged → cleared, one open alarm per station and rule."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from wennuan.grid.tests.factories import make_station, make_user
+from wennuan.notify.models import Notification
+from wennuan.operations.choices import AlarmStatus
+from wennuan.operations.models import Alarm, AlarmEvent, AlarmRule
+from wennuan.operations.services import (
+    AlarmRefused,
+    acknowledge_alarm,
+    clear_alarm,
+    evaluate_alarms,
+    ingest,
+)
+from wennuan.people.choices import Role
+from wennuan.service.tests.factories import on_shift
+
+pytestmark = pytest.mark.django_db
+NOW = timezone.now().replace(second=0, microsecond=0)
+
+
+def only(kind: str) -> AlarmRule:
+    """Keep just the seeded rule of this kind enabled."""
+    AlarmRule.objects.exclude(kind=kind).update(enabled=False)
+    return AlarmRule.objects.get(kind=kind)
+
+
+def feed(station: Any, minutes: range, now: datetime = NOW, **values: Any) -> None:
+    """One reading a minute, ``minutes`` ago; outdoor 0 °C gives the default target 47 °C."""
+    result = ingest(
+        [
+            {
+                "station": station.code,
+                "time": (now - timedelta(minutes=m)).isoformat(),
+                "outdoor_c": 0,
+                **values,
+            }
+            for m in minutes
+        ],
+        now=now,
+    )
+    assert not result.rejected, result.rejected
+
+
+def test_below_the_curve_for_the_whole_window_raises_one_alarm_then_clears_itself():
+    only("threshold")
+    station = make_station()
+    feed(station, range(16), secondary_supply_c=40)  # 7 °C below the 47 °C target
+    assert evaluate_alarms(now=NOW)["raised"] == 1
+    assert evaluate_alarms(now=NOW + timedelta(minutes=1))["raised"] == 0  # extended, not doubled
+    alarm = Alarm.objects.get()
+    assert (alarm.status, alarm.station, alarm.severity) == (AlarmStatus.ACTIVE, station, "warning")
+    assert "deviation" in alarm.detail
+    later = NOW + timedelta(minutes=20)
+    feed(station, range(15), now=later, secondary_supply_c=47)
+    assert evaluate_alarms(now=later)["cleared"] == 1
+    alarm.refresh_from_db()
+    assert alarm.status == AlarmStatus.CLEARED
+    assert [e.to_status for e in alarm.events.all()] == ["active", "cleared"]
+
+
+def test_a_short_dip_or_an_uncovered_window_raises_nothing():
+    only("threshold")
+    dip, young = make_station(), make_station()
+    feed(dip, range(16), secondary_supply_c=40)
+    feed(dip, range(3), now=NOW + timedelta(seconds=30), secondary_supply_c=46)  # back within 5 °C
+    feed(young, range(5), secondary_supply_c=30)  # only 5 minutes of data in a 15-minute window
+    assert evaluate_alarms(now=NOW + timedelta(seconds=30))["raised"] == 0
+
+
+def test_a_fast_fall_raises_the_rate_rule():
+    only("rate")
+    station, steady = make_station(), make_station()
+    for minute in range(10):
+        feed(station, range(minute, minute + 1), secondary_supply_c=50 - (9 - minute) * 1.2)
+    feed(steady, range(10), secondary_supply_c=50)
+    evaluate_alarms(now=NOW)
+    assert list(Alarm.objects.values_list("station_id", "severity")) == [(station.pk, "critical")]
+
+
+def test_a_station_that_went_quiet_is_stale_until_it_reports_again():
+    only("stale")
+    quiet, talking = make_station(), make_station()
+    feed(quiet, range(20, 40), secondary_supply_c=47)
+    feed(talking, range(5), secondary_supply_c=47)
+    evaluate_alarms(now=NOW)
+    alarm = Alarm.objects.get()
+    assert alarm.station == quiet and "no reading for 20 min" in alarm.detail
+    feed(quiet, range(1), now=NOW + timedelta(minutes=1), secondary_supply_c=47)
+    assert evaluate_alarms(now=NOW + timedelta(minutes=1))["cleared"] == 1
+
+
+def test_a_stopped_pump_raises_a_critical_alarm_and_texts_the_dispatcher_on_duty():
+    only("pump_stopped")
+    dispatcher = make_user(Role.DISPATCHER, phone="13900000044")
+    on_shift(dispatcher, start=NOW - timedelta(hours=1), lead=True)
+    station = make_station()
+    feed(station, range(2), pump_on=False, secondary_supply_c=35)
+    evaluate_alarms(now=NOW)
+    alarm = Alarm.objects.get()
+    assert alarm.severity == "critical"
+    message = Notification.objects.get(template="alarm_raised")
+    assert message.recipient == "13900000044"
+    assert message.context["station"] == station.name
+
+
+def test_one_open_alarm_per_station_and_rule_is_enforced_by_the_database():
+    rule = AlarmRule.objects.first()
+    station = make_station()
+    fields = {
+        "rule": rule,
+        "station": station,
+        "severity": "warning",
+        "raised_at": NOW,
+        "last_seen_at": NOW,
+    }
+    Alarm.objects.create(**fields)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Alarm.objects.create(**fields)
+    Alarm.objects.update(status=AlarmStatus.CLEARED)
+    Alarm.objects.create(**fields)  # a new one once the first is cleared
+    assert Alarm.objects.count() == 2
+
+
+def test_the_lifecycle_refuses_what_it_does_not_allow_and_changes_nothing():
+    rule = AlarmRule.objects.first()
+    station = make_station()
+    alarm = Alarm.objects.create(
+        rule=rule, station=station, severity="warning", raised_at=NOW, last_seen_at=NOW
+    )
+    person = make_user(Role.DISPATCHER)
+    acknowledge_alarm(alarm=alarm, actor=person, note="on my way")
+    alarm.refresh_from_db()
+    assert (alarm.status, alarm.acknowledged_by) == (AlarmStatus.ACKNOWLEDGED, person)
+    events = AlarmEvent.objects.count()
+    with pytest.raises(AlarmRefused):
+        acknowledge_alarm(alarm=alarm, actor=person)
+    with pytest.raises(AlarmRefused, match="why"):
+        clear_alarm(alarm=alarm, actor=person, note=" ")
+    assert AlarmEvent.objects.count() == events
+    alarm.refresh_from_db()
+    assert alarm.status == AlarmStatus.ACKNOWLEDGED
+    clear_alarm(alarm=alarm, actor=person, note="valve reopened")
+    alarm.refresh_from_db()
+    assert alarm.status == AlarmStatus.CLEARED and alarm.cleared_at is not None
