@@ -31,6 +31,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         ("people:roster", _("Duty roster")),
     ]
     if user.sees_whole_city:
+        items.append(("operations:dashboard", _("Heating operation")))
         items.append(("grid:station_list", _("Stations")))
         items.append(("grid:coverage", _("Coverage audit")))
     if user.can_manage:

@@ -1,0 +1,147 @@
+"""Reads of heating operation: the live network view and a station's trends.
+
+The network view costs the same number of queries at 10 or 1,000 stations: the latest
+reading of every station comes from correlated subqueries on the (station, time) key.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db.models import Count, OuterRef, QuerySet, Subquery
+from django.utils import timezone
+
+from wennuan.grid.models import Station
+from wennuan.operations.choices import OPEN_ALARM_STATUSES
+from wennuan.operations.models import Alarm, StationHour, StationReading
+
+STALE_AFTER = timedelta(minutes=10)
+DEVIATION_LIMIT_C = 3.0
+OK, DEVIATION, ALARM, STALE = "ok", "deviation", "alarm", "stale"
+LATEST_FIELDS = ("time", "secondary_supply_c", "secondary_return_c", "target_supply_c", "outdoor_c")
+
+
+@dataclass
+class StationStatus:
+    """A station as the dashboard shows it."""
+
+    station: Station
+    status: str
+    last_time: datetime | None
+    supply_c: float | None
+    return_c: float | None
+    target_c: float | None
+    open_alarms: int
+    not_warm_24h: int
+
+    @property
+    def deviation_c(self) -> float | None:
+        if self.supply_c is None or self.target_c is None:
+            return None
+        return round(self.supply_c - self.target_c, 1)
+
+
+def _with_latest_reading(stations: QuerySet[Station]) -> QuerySet[Station]:
+    latest = StationReading.objects.filter(station=OuterRef("pk")).order_by("-time")
+    return stations.annotate(
+        **{f"latest_{name}": Subquery(latest.values(name)[:1]) for name in LATEST_FIELDS}
+    )
+
+
+def network_status(user: Any, *, now: datetime | None = None) -> list[StationStatus]:
+    """Every station this user may see, heat source by heat source, with its live status."""
+    from wennuan.service.models import ServiceRequest
+
+    now = now or timezone.now()
+    stations = list(
+        _with_latest_reading(
+            Station.objects.for_user(user)
+            .select_related("heat_source")
+            .order_by("heat_source__code", "code")
+        )
+    )
+    ids = [s.pk for s in stations]
+    alarms = dict(
+        Alarm.objects.filter(station_id__in=ids, status__in=OPEN_ALARM_STATUSES)
+        .values("station_id")
+        .annotate(n=Count("pk"))
+        .values_list("station_id", "n")
+    )
+    not_warm = dict(
+        ServiceRequest.objects.filter(
+            station_id__in=ids, category__code="not_warm", created_at__gte=now - timedelta(hours=24)
+        )
+        .values("station_id")
+        .annotate(n=Count("pk"))
+        .values_list("station_id", "n")
+    )
+    rows = []
+    for station in stations:
+        values: dict[str, Any] = {
+            name: getattr(station, f"latest_{name}") for name in LATEST_FIELDS
+        }
+        row = StationStatus(
+            station=station,
+            status=OK,
+            last_time=values["time"],
+            supply_c=values["secondary_supply_c"],
+            return_c=values["secondary_return_c"],
+            target_c=values["target_supply_c"],
+            open_alarms=alarms.get(station.pk, 0),
+            not_warm_24h=not_warm.get(station.pk, 0),
+        )
+        deviation = row.deviation_c
+        if row.open_alarms:
+            row.status = ALARM
+        elif row.last_time is None or now - row.last_time > STALE_AFTER:
+            row.status = STALE
+        elif deviation is not None and abs(deviation) > DEVIATION_LIMIT_C:
+            row.status = DEVIATION
+        rows.append(row)
+    return rows
+
+
+def open_alarms(user: Any) -> QuerySet[Alarm]:
+    """Open alarms on the stations this user may see, newest first."""
+    return (
+        Alarm.objects.filter(
+            status__in=OPEN_ALARM_STATUSES, station__in=Station.objects.for_user(user)
+        )
+        .select_related("station", "rule", "acknowledged_by")
+        .order_by("-raised_at")
+    )
+
+
+def station_trend(
+    station: Station, *, now: datetime | None = None, hours: int = 48
+) -> dict[str, Any]:
+    """Chart series for one station: raw readings for the last day, hourly before that."""
+    now = now or timezone.now()
+    since = now - timedelta(hours=hours)
+    raw_since = now - timedelta(hours=24)
+    hourly = StationHour.objects.filter(
+        station=station, hour__gte=since, hour__lt=raw_since
+    ).order_by("hour")
+    raw = StationReading.objects.filter(station=station, time__gte=raw_since).order_by("time")
+    series: dict[str, list[Any]] = {
+        "time": [],
+        "supply": [],
+        "return": [],
+        "target": [],
+        "outdoor": [],
+    }
+    for hour in hourly:
+        series["time"].append(timezone.localtime(hour.hour).isoformat(timespec="minutes"))
+        series["supply"].append(hour.secondary_supply_c)
+        series["return"].append(hour.secondary_return_c)
+        series["target"].append(hour.target_supply_c)
+        series["outdoor"].append(hour.outdoor_c)
+    for reading in raw.values_list(
+        "time", "secondary_supply_c", "secondary_return_c", "target_supply_c", "outdoor_c"
+    ):
+        series["time"].append(timezone.localtime(reading[0]).isoformat(timespec="minutes"))
+        for key, value in zip(("supply", "return", "target", "outdoor"), reading[1:], strict=True):
+            series[key].append(value)
+    return series

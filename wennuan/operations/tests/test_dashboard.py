@@ -1,0 +1,126 @@
+"""The operations dashboard: live status per station, open alarms, scope, alarm actions."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from wennuan.grid.tests.factories import make_building, make_station, make_user, make_zone
+from wennuan.operations.choices import AlarmStatus
+from wennuan.operations.models import Alarm, AlarmRule
+from wennuan.operations.services import ingest
+from wennuan.people.choices import Role
+
+pytestmark = pytest.mark.django_db
+
+
+def feed(station: Any, minutes_ago: float, supply: float) -> None:
+    moment = (timezone.now() - timedelta(minutes=minutes_ago)).isoformat()
+    ingest(
+        [{"station": station.code, "time": moment, "secondary_supply_c": supply, "outdoor_c": 0}]
+    )
+
+
+def statuses(client: Any) -> dict[str, str]:
+    page = client.get(reverse("operations:dashboard"), HTTP_ACCEPT_LANGUAGE="en")
+    assert page.status_code == 200
+    return {row.station.code: row.status for row in page.context["rows"]}
+
+
+def test_each_station_shows_ok_deviation_alarm_or_stale(client):
+    ok, cold, alarmed, quiet = (make_station() for _ in range(4))
+    feed(ok, 1, 47)  # the default curve's target at 0 °C
+    feed(cold, 1, 40)
+    feed(alarmed, 1, 47)
+    feed(quiet, 30, 47)
+    Alarm.objects.create(
+        rule=AlarmRule.objects.first(),
+        station=alarmed,
+        severity="critical",
+        raised_at=timezone.now(),
+        last_seen_at=timezone.now(),
+    )
+    client.force_login(make_user(Role.DISPATCHER))
+    assert statuses(client) == {
+        ok.code: "ok",
+        cold.code: "deviation",
+        alarmed.code: "alarm",
+        quiet.code: "stale",
+    }
+
+
+def test_the_dashboard_costs_the_same_queries_for_more_stations(client):
+    client.force_login(make_user(Role.DISPATCHER))
+    counts = []
+    for extra in (1, 5):
+        for _ in range(extra):
+            feed(make_station(), 1, 47)
+        with CaptureQueriesContext(connection) as queries:
+            client.get(reverse("operations:dashboard"))
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
+
+
+def test_a_technician_sees_and_acts_only_on_their_stations(client):
+    mine, theirs = make_station(), make_station()
+    zone = make_zone()
+    make_building(zone=zone, station=mine)
+    technician = make_user(Role.TECHNICIAN)
+    from wennuan.grid.choices import Duty
+    from wennuan.grid.tests.factories import assign
+
+    assign(zone, Duty.REPAIR, technician)
+    feed(mine, 1, 47)
+    feed(theirs, 1, 47)
+    alarm = Alarm.objects.create(
+        rule=AlarmRule.objects.first(),
+        station=theirs,
+        severity="warning",
+        raised_at=timezone.now(),
+        last_seen_at=timezone.now(),
+    )
+    client.force_login(technician)
+    assert set(statuses(client)) == {mine.code}
+    refused = client.post(reverse("operations:alarm_action", args=[alarm.pk, "acknowledge"]))
+    assert refused.status_code == 404
+    alarm.refresh_from_db()
+    assert alarm.status == AlarmStatus.ACTIVE
+    assert client.get(reverse("operations:station", args=[theirs.pk])).status_code == 404
+
+
+def test_a_dispatcher_acknowledges_then_clears_an_alarm(client):
+    station = make_station()
+    alarm = Alarm.objects.create(
+        rule=AlarmRule.objects.first(),
+        station=station,
+        severity="warning",
+        raised_at=timezone.now(),
+        last_seen_at=timezone.now(),
+    )
+    dispatcher = make_user(Role.DISPATCHER)
+    client.force_login(dispatcher)
+    client.post(reverse("operations:alarm_action", args=[alarm.pk, "acknowledge"]))
+    alarm.refresh_from_db()
+    assert (alarm.status, alarm.acknowledged_by) == (AlarmStatus.ACKNOWLEDGED, dispatcher)
+    client.post(reverse("operations:alarm_action", args=[alarm.pk, "clear"]), {"note": "fixed"})
+    alarm.refresh_from_db()
+    assert alarm.status == AlarmStatus.CLEARED
+    assert [e.note for e in alarm.events.all()][-1] == "fixed"
+
+
+def test_the_station_page_carries_its_trend_for_the_chart(client):
+    station = make_station()
+    feed(station, 5, 45)
+    feed(station, 1, 46)
+    client.force_login(make_user(Role.DISPATCHER))
+    page = client.get(reverse("operations:station", args=[station.pk]))
+    assert page.status_code == 200
+    trend = page.context["trend"]
+    assert trend["supply"] == [45, 46] and trend["target"] == [47, 47]
+    assert 'id="trend-data"' in page.content.decode()

@@ -1,0 +1,10 @@
+from django.urls import path
+
+from wennuan.operations import views
+
+app_name = "operations"
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("stations/<int:pk>/", views.station, name="station"),
+    path("alarms/<int:pk>/<slug:action>/", views.alarm_action, name="alarm_action"),
+]

@@ -1,0 +1,77 @@
+"""Operations pages: the live network view (htmx refresh), a station's trends, and alarm
+acknowledge / clear. Thin: reads from selectors, every change through services."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from wennuan.grid.models import Station
+from wennuan.operations.models import Alarm
+from wennuan.operations.selectors import network_status, open_alarms, station_trend
+from wennuan.operations.services import AlarmRefused, acknowledge_alarm, clear_alarm
+from wennuan.people.selectors import request_user
+
+
+@login_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    """Heat sources → stations with live status, open alarms; the table refreshes itself."""
+    user = request_user(request)
+    rows = network_status(user)
+    counts = {
+        status: sum(1 for r in rows if r.status == status)
+        for status in ("ok", "deviation", "alarm", "stale")
+    }
+    context = {"rows": rows, "counts": counts, "alarms": open_alarms(user)[:50]}
+    template = (
+        "operations/_network.html"
+        if request.headers.get("HX-Request")
+        else "operations/dashboard.html"
+    )
+    return render(request, template, context)
+
+
+@login_required
+def station(request: HttpRequest, pk: int) -> HttpResponse:
+    found = (
+        Station.objects.for_user(request_user(request))
+        .select_related("heat_source")
+        .filter(pk=pk)
+        .first()
+    )
+    if found is None:
+        raise Http404(_("Not found, or not in your area."))
+    return render(
+        request,
+        "operations/station.html",
+        {
+            "station": found,
+            "trend": station_trend(found),
+            "alarms": found.alarms.select_related("rule").order_by("-raised_at")[:20],
+        },
+    )
+
+
+@login_required
+@require_POST
+def alarm_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    """Acknowledge or clear an alarm on a station this user may see."""
+    user = request_user(request)
+    alarm = Alarm.objects.filter(pk=pk, station__in=Station.objects.for_user(user)).first()
+    if alarm is None or action not in {"acknowledge", "clear"}:
+        raise Http404(_("Not found, or not in your area."))
+    note = request.POST.get("note", "")
+    try:
+        if action == "acknowledge":
+            acknowledge_alarm(alarm=alarm, actor=user, note=note)
+            messages.success(request, _("Alarm acknowledged."))
+        else:
+            clear_alarm(alarm=alarm, actor=user, note=note)
+            messages.success(request, _("Alarm cleared."))
+    except AlarmRefused as refusal:
+        messages.error(request, str(refusal))
+    return redirect(request.POST.get("next") or "operations:dashboard")
