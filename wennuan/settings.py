@@ -240,6 +240,10 @@ SERVICE_AT_RISK_PERCENT = env_int("SERVICE_AT_RISK_PERCENT", 80)
 SERVICE_ESCALATION_STEP_MINUTES = env_int("SERVICE_ESCALATION_STEP_MINUTES", 30)
 # Resolved requests close by themselves when the resident has not answered in this many days.
 SERVICE_AUTO_CLOSE_DAYS = env_int("SERVICE_AUTO_CLOSE_DAYS", 3)
+# A network incident forms when this many "not warm" requests come from one station's
+# buildings within the window (one is enough when the station has an open alarm).
+INCIDENT_MIN_REQUESTS = env_int("INCIDENT_MIN_REQUESTS", 5)
+INCIDENT_WINDOW_MINUTES = env_int("INCIDENT_WINDOW_MINUTES", 30)
 # Whether residents see the phone number of the staff member handling their request.
 SERVICE_SHOW_STAFF_PHONE = env_bool("SERVICE_SHOW_STAFF_PHONE", False)
 # Resident verification codes.

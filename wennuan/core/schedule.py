@@ -77,6 +77,11 @@ SCHEDULE: tuple[PeriodicJob, ...] = (
         every=timedelta(minutes=1),
     ),
     PeriodicJob(
+        name="network-incidents",
+        task_path="wennuan.service.tasks.correlate_incidents_task",
+        every=timedelta(minutes=1),
+    ),
+    PeriodicJob(
         name="telemetry-roll-up",
         task_path="wennuan.operations.tasks.roll_up_hours_task",
         every=timedelta(minutes=5),

@@ -36,6 +36,7 @@ class Template(models.TextChoices):
     WORK_ASSIGNED = "work_assigned", _("Work assigned")
     WORK_ESCALATED = "work_escalated", _("Work escalated")
     ALARM_RAISED = "alarm_raised", _("Station alarm")
+    INCIDENT_NOTICE = "incident_notice", _("Network incident notice")
 
 
 class Language(models.TextChoices):

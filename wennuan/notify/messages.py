@@ -26,6 +26,7 @@ CONTEXT_KEYS: dict[str, frozenset[str]] = {
     Template.WORK_ASSIGNED: frozenset({"number", "category", "address", "due"}),
     Template.WORK_ESCALATED: frozenset({"number", "reason", "due"}),
     Template.ALARM_RAISED: frozenset({"station", "rule", "detail"}),
+    Template.INCIDENT_NOTICE: frozenset({"number", "cause", "eta"}),
 }
 
 MESSAGES: dict[str, dict[str, str]] = {
@@ -65,6 +66,12 @@ MESSAGES: dict[str, dict[str, str]] = {
         ZH: "【问暖】{station}报警：{rule}（{detail}）。",
         EN: "[Wennuan] Alarm at {station}: {rule} ({detail}).",
     },
+    Template.INCIDENT_NOTICE: {
+        ZH: "【问暖】您的诉求{number}与附近供热故障有关：{cause}。"
+        "正在抢修，预计{eta}恢复，无需重复报修。",
+        EN: "[Wennuan] Your request {number} is part of a network fault: {cause}. "
+        "Repairs are under way, heat expected back {eta}. No need to report it again.",
+    },
 }
 
 # E-mail subjects: short, and using only keys that the message text itself needs.
@@ -80,6 +87,10 @@ SUBJECTS: dict[str, dict[str, str]] = {
     Template.WORK_ASSIGNED: {ZH: "新工单{number}", EN: "New work order {number}"},
     Template.WORK_ESCALATED: {ZH: "工单{number}已升级", EN: "Work order {number} escalated"},
     Template.ALARM_RAISED: {ZH: "{station}报警", EN: "Alarm at {station}"},
+    Template.INCIDENT_NOTICE: {
+        ZH: "诉求{number}：供热故障抢修中",
+        EN: "Request {number}: network repair",
+    },
 }
 
 

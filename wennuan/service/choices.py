@@ -126,3 +126,11 @@ class EventKind(TextChoices):
     ESCALATION = "escalation", _("Escalation")
     VISIT = "visit", _("Home visit")
     RATING = "rating", _("Rating")
+    INCIDENT = "incident", _("Network incident")
+
+
+class IncidentStatus(TextChoices):
+    """A network incident is open until its cause is fixed."""
+
+    OPEN = "open", _("Open")
+    RESOLVED = "resolved", _("Resolved")

@@ -16,6 +16,7 @@ from wennuan.service.choices import (
     Channel,
     Datatype,
     EventKind,
+    IncidentStatus,
     Priority,
     SlaState,
     Status,
@@ -242,6 +243,14 @@ class ServiceRequest(models.Model):
     idempotency_key = models.CharField(
         _("idempotency key"), max_length=80, unique=True, null=True, blank=True
     )
+    incident = models.ForeignKey(
+        "service.Incident",
+        verbose_name=_("network incident"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="requests",
+    )
     duplicate_of = models.ForeignKey(
         "self",
         verbose_name=_("duplicate of"),
@@ -384,3 +393,88 @@ class HomeVisit(models.Model):
 
     def __str__(self) -> str:
         return f"{self.request} {self.staff}"
+
+
+class Incident(models.Model):
+    """A network incident (管网事件): one cause upstream — a station or a heat source — behind
+    many "not warm" requests, with one answer to all of them.
+
+    Its requests are linked; every linked resident hears of it once, and again at each
+    update; resolving it resolves them, and each resident is asked to confirm.
+    """
+
+    station = models.ForeignKey(
+        "grid.Station",
+        verbose_name=_("station"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="incidents",
+    )
+    heat_source = models.ForeignKey(
+        "grid.HeatSource",
+        verbose_name=_("heat source"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="incidents",
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=IncidentStatus.choices, default=IncidentStatus.OPEN
+    )
+    cause = models.CharField(_("cause"), max_length=200)
+    expected_recovery_at = models.DateTimeField(_("expected recovery"), null=True, blank=True)
+    alarm = models.ForeignKey(
+        "operations.Alarm",
+        verbose_name=_("alarm"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="incidents",
+    )
+    opened_at = models.DateTimeField(_("opened at"))
+    opened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("opened by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=_("Empty: opened automatically from complaints and telemetry."),
+    )
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("network incident")
+        verbose_name_plural = _("network incidents")
+        ordering = ["-opened_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["station"],
+                condition=Q(status="open", station__isnull=False),
+                name="one_open_incident_per_station",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.cause}"
+
+
+class IncidentEvent(models.Model):
+    """Every step of an incident: opened, requests joined, updated, resolved (append-only)."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="events")
+    created_at = models.DateTimeField(_("at"), auto_now_add=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    kind = models.CharField(_("kind"), max_length=12)
+    note = models.CharField(_("note"), max_length=400, blank=True)
+
+    class Meta:
+        verbose_name = _("incident event")
+        verbose_name_plural = _("incident events")
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.incident_id} {self.kind}"

@@ -145,9 +145,14 @@ def _move(
     public: bool = True,
     actor_label: str = "",
     now: datetime | None = None,
+    by_incident: bool = False,
 ) -> None:
-    """Change status if the lifecycle allows it; pause or resume the SLA clock; write the event."""
-    if to not in TRANSITIONS[request.status]:
+    """Change status if the lifecycle allows it; pause or resume the SLA clock; write the event.
+
+    ``by_incident``: a resolved network incident resolves its requests from any open state.
+    """
+    allowed = by_incident and to == Status.RESOLVED and request.status in OPEN_STATUSES
+    if not allowed and to not in TRANSITIONS[request.status]:
         raise TransitionRefused(
             _("A request that is “%(from)s” cannot become “%(to)s”.")
             % {"from": Status(request.status).label, "to": Status(to).label}
@@ -438,6 +443,10 @@ def submit_request(
                 public=True,
             )
             dispatch_request(request=request, urgent=urgent, at=now, decision=decision)
+            if category.code == "not_warm" and request.station_id is not None:
+                from wennuan.service.incidents import link_on_intake
+
+                link_on_intake(request)
             if decision.assignee is None:
                 # An assignment saves the whole row, number included; without one the
                 # number still has to be written.
@@ -731,6 +740,36 @@ def resolve_request(
                 "confirm_url": f"{settings.PUBLIC_BASE_URL}/portal/track/?number={request.number}",
             },
         )
+    return request
+
+
+def resolve_by_incident(
+    *, request: ServiceRequest, actor: User | None, note: str, now: datetime
+) -> ServiceRequest:
+    """Resolve a request because its network incident is fixed; the resident is asked to
+    confirm, as for any resolution."""
+    request = _locked(request)
+    HomeVisit.objects.filter(
+        request=request, checked_in_at__isnull=False, checked_out_at__isnull=True
+    ).update(checked_out_at=now)
+    request.resolved_at = now
+    request.first_contact_at = request.first_contact_at or now
+    _move(
+        request,
+        Status.RESOLVED,
+        actor=actor,
+        note=_("Network incident resolved: %(note)s") % {"note": note.strip()},
+        now=now,
+        by_incident=True,
+    )
+    _notify_resident(
+        request,
+        Template.REQUEST_RESOLVED,
+        {
+            "number": request.number,
+            "confirm_url": f"{settings.PUBLIC_BASE_URL}/portal/track/?number={request.number}",
+        },
+    )
     return request
 
 

@@ -17,3 +17,11 @@ def sweep_sla_task() -> dict[str, int]:
 def auto_close_task() -> int:
     """Hourly: close resolved requests the resident has not answered."""
     return auto_close_resolved()
+
+
+@task()
+def correlate_incidents_task() -> dict[str, int]:
+    """Every minute: open network incidents from complaint clusters and link new requests."""
+    from wennuan.service.incidents import correlate_incidents
+
+    return correlate_incidents()

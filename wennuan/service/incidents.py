@@ -1,0 +1,245 @@
+"""Network incidents: many "not warm" requests with one cause upstream get one answer.
+
+- ``correlate_incidents`` (every minute) opens an incident for a station whose buildings sent
+  INCIDENT_MIN_REQUESTS "not warm" requests within INCIDENT_WINDOW_MINUTES, or any while the
+  station has an open alarm; and links new requests to a station's open incident.
+- Intake links a "not warm" request at once when its station already has an open incident.
+- Every newly linked resident gets one message; ``update_incident`` sends each one another.
+- ``resolve_incident`` resolves every open linked request with a note; residents are asked to
+  confirm, as for any request.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Count
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from wennuan.notify.choices import Template
+from wennuan.notify.services import queued_together
+from wennuan.service.choices import OPEN_STATUSES, EventKind, IncidentStatus
+from wennuan.service.models import Incident, IncidentEvent, ServiceRequest
+
+NOT_WARM = "not_warm"
+
+
+class IncidentRefused(Exception):
+    """A change an incident does not allow (already resolved, nothing to say)."""
+
+
+def _eta_text(incident: Incident, language: str) -> str:
+    if incident.expected_recovery_at is None:
+        return "尽快" if not language.startswith("en") else "as soon as possible"
+    return f"{timezone.localtime(incident.expected_recovery_at):%m-%d %H:%M}"
+
+
+def _tell(incident: Incident, requests: list[ServiceRequest]) -> None:
+    """One message to each of these requests' residents about the incident."""
+    from wennuan.service.services import _notify_resident
+
+    with queued_together():
+        for request in requests:
+            _notify_resident(
+                request,
+                Template.INCIDENT_NOTICE,
+                {
+                    "number": request.number,
+                    "cause": incident.cause,
+                    "eta": _eta_text(incident, request.language),
+                },
+            )
+
+
+def _link(incident: Incident, requests: list[ServiceRequest], *, note: str) -> int:
+    """Link requests to the incident, record it on each, and tell their residents once."""
+    if not requests:
+        return 0
+    from wennuan.service.services import _record
+
+    ServiceRequest.objects.filter(pk__in=[r.pk for r in requests]).update(incident=incident)
+    for r in requests:
+        # Through _record, so that at intake this event follows the intake's own events.
+        _record(
+            r,
+            kind=EventKind.INCIDENT,
+            note=_("Part of network incident #%(id)s: %(cause)s")
+            % {"id": incident.pk, "cause": incident.cause},
+            public=True,
+        )
+    IncidentEvent.objects.create(incident=incident, kind="joined", note=note[:400])
+    for r in requests:
+        r.incident = incident
+    _tell(incident, requests)
+    return len(requests)
+
+
+def link_on_intake(request: ServiceRequest) -> Incident | None:
+    """At intake: a "not warm" request from a station with an open incident joins it."""
+    if request.station_id is None or request.category.code != NOT_WARM:
+        return None
+    incident = Incident.objects.filter(
+        station_id=request.station_id, status=IncidentStatus.OPEN
+    ).first()
+    if incident is not None:
+        _link(incident, [request], note=_("request %(n)s joined") % {"n": request.number})
+    return incident
+
+
+def open_incident(
+    *,
+    station_id: int,
+    cause: str,
+    actor: Any = None,
+    expected_recovery_at: datetime | None = None,
+    alarm: Any = None,
+    now: datetime | None = None,
+) -> Incident:
+    """Open an incident for a station (one open per station) and link its open requests."""
+    if not cause.strip():
+        raise IncidentRefused(_("Name the cause."))
+    now = now or timezone.now()
+    try:
+        with transaction.atomic():
+            incident = Incident.objects.create(
+                station_id=station_id,
+                cause=cause.strip()[:200],
+                expected_recovery_at=expected_recovery_at,
+                alarm=alarm,
+                opened_at=now,
+                opened_by=actor,
+            )
+    except IntegrityError as exc:
+        raise IncidentRefused(_("This station already has an open incident.")) from exc
+    IncidentEvent.objects.create(incident=incident, actor=actor, kind="opened", note=incident.cause)
+    waiting = list(
+        ServiceRequest.objects.select_related("household", "category").filter(
+            station_id=station_id,
+            category__code=NOT_WARM,
+            status__in=OPEN_STATUSES,
+            incident__isnull=True,
+        )
+    )
+    _link(incident, waiting, note=_("%(n)s open requests joined") % {"n": len(waiting)})
+    return incident
+
+
+def correlate_incidents(*, now: datetime | None = None) -> dict[str, int]:
+    """Every minute: open incidents from clusters of complaints (or complaints meeting an
+    alarm) and link new "not warm" requests to open incidents. A few queries in all."""
+    from wennuan.operations.choices import OPEN_ALARM_STATUSES
+    from wennuan.operations.models import Alarm
+
+    now = now or timezone.now()
+    counts = {"opened": 0, "linked": 0}
+    # 1. Requests of stations that already have an open incident join it.
+    open_by_station = {
+        i.station_id: i
+        for i in Incident.objects.filter(status=IncidentStatus.OPEN, station__isnull=False)
+    }
+    strays = list(
+        ServiceRequest.objects.select_related("household", "category").filter(
+            station_id__in=list(open_by_station),
+            category__code=NOT_WARM,
+            status__in=OPEN_STATUSES,
+            incident__isnull=True,
+        )
+    )
+    for station_id, incident in open_by_station.items():
+        mine = [r for r in strays if r.station_id == station_id]
+        counts["linked"] += _link(
+            incident, mine, note=_("%(n)s requests joined") % {"n": len(mine)}
+        )
+    # 2. Clusters: enough recent complaints, or any while the station has an open alarm.
+    recent = dict(
+        ServiceRequest.objects.filter(
+            category__code=NOT_WARM,
+            status__in=OPEN_STATUSES,
+            incident__isnull=True,
+            station__isnull=False,
+            created_at__gte=now - timedelta(minutes=settings.INCIDENT_WINDOW_MINUTES),
+        )
+        .exclude(station_id__in=list(open_by_station))
+        .values("station_id")
+        .annotate(n=Count("pk"))
+        .values_list("station_id", "n")
+    )
+    alarms = {
+        a.station_id: a
+        for a in Alarm.objects.select_related("rule").filter(
+            station_id__in=list(recent), status__in=OPEN_ALARM_STATUSES
+        )
+    }
+    for station_id, n in recent.items():
+        alarm = alarms.get(station_id)
+        if alarm is None and n < settings.INCIDENT_MIN_REQUESTS:
+            continue
+        cause = (
+            _("%(rule)s at the station") % {"rule": alarm.rule.name}
+            if alarm is not None
+            else _("%(n)s homes fed by one station report no heat") % {"n": n}
+        )
+        try:
+            open_incident(station_id=station_id, cause=cause, alarm=alarm, now=now)
+        except IncidentRefused:
+            continue  # opened meanwhile by someone else
+        counts["opened"] += 1
+    return counts
+
+
+def update_incident(
+    *, incident: Incident, actor: Any, cause: str = "", expected_recovery_at: datetime | None = None
+) -> Incident:
+    """Change the cause or the expected recovery; every linked open request's resident hears."""
+    if not cause.strip() and expected_recovery_at is None:
+        raise IncidentRefused(_("Give a new cause or an expected recovery time."))
+    with transaction.atomic():
+        incident = Incident.objects.select_for_update().get(pk=incident.pk)
+        if incident.status != IncidentStatus.OPEN:
+            raise IncidentRefused(_("The incident is resolved."))
+        if cause.strip():
+            incident.cause = cause.strip()[:200]
+        if expected_recovery_at is not None:
+            incident.expected_recovery_at = expected_recovery_at
+        incident.save(update_fields=["cause", "expected_recovery_at"])
+        IncidentEvent.objects.create(
+            incident=incident, actor=actor, kind="updated", note=incident.cause
+        )
+        linked = list(
+            incident.requests.select_related("household", "category").filter(
+                status__in=OPEN_STATUSES
+            )
+        )
+        _tell(incident, linked)
+    return incident
+
+
+def resolve_incident(*, incident: Incident, actor: Any, note: str) -> int:
+    """The cause is fixed: resolve every open linked request with the note (each resident is
+    asked to confirm), and the incident. Returns how many requests were resolved."""
+    from wennuan.service.services import resolve_by_incident
+
+    if not note.strip():
+        raise IncidentRefused(_("Say what was fixed."))
+    with transaction.atomic():
+        incident = Incident.objects.select_for_update().get(pk=incident.pk)
+        if incident.status != IncidentStatus.OPEN:
+            raise IncidentRefused(_("The incident is resolved."))
+        now = timezone.now()
+        resolved = 0
+        for request in incident.requests.select_related("household", "category").filter(
+            status__in=OPEN_STATUSES
+        ):
+            resolve_by_incident(request=request, actor=actor, note=note, now=now)
+            resolved += 1
+        incident.status = IncidentStatus.RESOLVED
+        incident.resolved_at = now
+        incident.save(update_fields=["status", "resolved_at"])
+        IncidentEvent.objects.create(
+            incident=incident, actor=actor, kind="resolved", note=note[:400]
+        )
+    return resolved
