@@ -145,3 +145,18 @@ def station_trend(
         for key, value in zip(("supply", "return", "target", "outdoor"), reading[1:], strict=True):
             series[key].append(value)
     return series
+
+
+def open_incidents(user: Any) -> QuerySet[Any]:
+    """Open network incidents on stations this user may see, with their request counts."""
+    from wennuan.service.choices import IncidentStatus
+    from wennuan.service.models import Incident
+
+    return (
+        Incident.objects.filter(
+            status=IncidentStatus.OPEN, station__in=Station.objects.for_user(user)
+        )
+        .select_related("station")
+        .annotate(linked=Count("requests"))
+        .order_by("-opened_at")
+    )

@@ -7,4 +7,5 @@ urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("stations/<int:pk>/", views.station, name="station"),
     path("alarms/<int:pk>/<slug:action>/", views.alarm_action, name="alarm_action"),
+    path("incidents/<int:pk>/<slug:action>/", views.incident_action, name="incident_action"),
 ]

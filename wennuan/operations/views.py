@@ -7,12 +7,18 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from wennuan.grid.models import Station
 from wennuan.operations.models import Alarm
-from wennuan.operations.selectors import network_status, open_alarms, station_trend
+from wennuan.operations.selectors import (
+    network_status,
+    open_alarms,
+    open_incidents,
+    station_trend,
+)
 from wennuan.operations.services import AlarmRefused, acknowledge_alarm, clear_alarm
 from wennuan.people.selectors import request_user
 
@@ -26,7 +32,12 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         status: sum(1 for r in rows if r.status == status)
         for status in ("ok", "deviation", "alarm", "stale")
     }
-    context = {"rows": rows, "counts": counts, "alarms": open_alarms(user)[:50]}
+    context = {
+        "rows": rows,
+        "counts": counts,
+        "alarms": open_alarms(user)[:50],
+        "incidents": open_incidents(user),
+    }
     template = (
         "operations/_network.html"
         if request.headers.get("HX-Request")
@@ -75,3 +86,43 @@ def alarm_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     except AlarmRefused as refusal:
         messages.error(request, str(refusal))
     return redirect(request.POST.get("next") or "operations:dashboard")
+
+
+@login_required
+@require_POST
+def incident_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    """Update (cause, expected recovery) or resolve a network incident (dispatchers, managers)."""
+    from django.utils.dateparse import parse_datetime
+
+    from wennuan.service.incidents import IncidentRefused, resolve_incident, update_incident
+    from wennuan.service.models import Incident
+
+    user = request_user(request)
+    incident = Incident.objects.filter(pk=pk, station__in=Station.objects.for_user(user)).first()
+    if incident is None or action not in {"update", "resolve"} or not user.sees_whole_city:
+        raise Http404(_("Not found, or not in your area."))
+    try:
+        if action == "update":
+            eta_text = request.POST.get("expected_recovery_at", "").strip()
+            eta = parse_datetime(eta_text) if eta_text else None
+            if eta_text and eta is None:
+                raise IncidentRefused(_("Enter the expected recovery as a date and time."))
+            if eta is not None and timezone.is_naive(eta):
+                eta = timezone.make_aware(eta)
+            update_incident(
+                incident=incident,
+                actor=user,
+                cause=request.POST.get("cause", ""),
+                expected_recovery_at=eta,
+            )
+            messages.success(request, _("Incident updated; every linked resident is told."))
+        else:
+            count = resolve_incident(
+                incident=incident, actor=user, note=request.POST.get("note", "")
+            )
+            messages.success(
+                request, _("Incident resolved; %(n)s requests resolved.") % {"n": count}
+            )
+    except IncidentRefused as refusal:
+        messages.error(request, str(refusal))
+    return redirect("operations:dashboard")

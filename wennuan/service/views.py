@@ -58,7 +58,7 @@ def get_request_for_user(request: HttpRequest, pk: int) -> ServiceRequest:
     found = (
         ServiceRequest.objects.for_user(request.user)
         .select_related(
-            "category", "assignee", "household__building__station", "zone", "created_by"
+            "category", "assignee", "household__building__station", "zone", "created_by", "incident"
         )
         .filter(pk=pk)
         .first()

@@ -124,3 +124,45 @@ def test_the_station_page_carries_its_trend_for_the_chart(client):
     trend = page.context["trend"]
     assert trend["supply"] == [45, 46] and trend["target"] == [47, 47]
     assert 'id="trend-data"' in page.content.decode()
+
+
+def test_a_dispatcher_updates_and_resolves_an_incident_from_the_dashboard(client):
+    from wennuan.notify.models import Notification
+    from wennuan.service.choices import IncidentStatus, Status
+    from wennuan.service.incidents import open_incident
+    from wennuan.service.tests.factories import file_not_warm, make_area
+
+    area = make_area()
+    request = file_not_warm(area.household).request
+    incident = open_incident(station_id=area.household.building.station_id, cause="主泵跳闸")
+    client.force_login(area.dispatcher)
+    page = client.get(reverse("operations:dashboard"))
+    assert f'data-incident="{incident.pk}"' in page.content.decode()
+    client.post(
+        reverse("operations:incident_action", args=[incident.pk, "update"]),
+        {"expected_recovery_at": "2026-12-01T18:00"},
+    )
+    assert Notification.objects.filter(template="incident_notice").count() == 2
+    client.post(
+        reverse("operations:incident_action", args=[incident.pk, "resolve"]), {"note": "已复位"}
+    )
+    incident.refresh_from_db()
+    request.refresh_from_db()
+    assert incident.status == IncidentStatus.RESOLVED
+    assert request.status == Status.RESOLVED
+
+
+def test_a_technician_cannot_resolve_an_incident(client):
+    from wennuan.service.choices import IncidentStatus
+    from wennuan.service.incidents import open_incident
+    from wennuan.service.tests.factories import make_area
+
+    area = make_area()
+    incident = open_incident(station_id=area.household.building.station_id, cause="x")
+    client.force_login(area.owner)
+    response = client.post(
+        reverse("operations:incident_action", args=[incident.pk, "resolve"]), {"note": "done"}
+    )
+    assert response.status_code == 404
+    incident.refresh_from_db()
+    assert incident.status == IncidentStatus.OPEN
