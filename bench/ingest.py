@@ -124,7 +124,10 @@ def run_backend(backend: str, args: argparse.Namespace) -> dict[str, object]:
             [*manage, "collectstatic", "--noinput", "-v0"], env=env, check=True, cwd=ROOT
         )
         subprocess.run(
-            [*manage, "demo_city", "--households", "20000", "-v0"], env=env, check=True, cwd=ROOT
+            [*manage, "demo_city", "--households", "20000", "--telemetry-days", "0", "-v0"],
+            env=env,
+            check=True,
+            cwd=ROOT,
         )
         token, codes_line = subprocess.run(
             [PYTHON, "-c", GATEWAY_SCRIPT],

@@ -228,7 +228,15 @@ def run_backend(backend: str, args: argparse.Namespace) -> dict[str, object]:
             [*manage, "collectstatic", "--noinput", "-v0"], env=env, check=True, cwd=ROOT
         )
         subprocess.run(
-            [*manage, "demo_city", "--households", str(args.households), "-v0"],
+            [
+                *manage,
+                "demo_city",
+                "--households",
+                str(args.households),
+                "--telemetry-days",
+                "0",
+                "-v0",
+            ],
             env=env,
             check=True,
             cwd=ROOT,

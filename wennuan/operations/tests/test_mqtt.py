@@ -92,3 +92,42 @@ def test_readings_published_over_mqtt_are_stored():
         thread.join(10)
     assert sorted(StationReading.objects.values_list("secondary_supply_c", flat=True)) == [48, 49.5]
     assert listener.written == 3
+
+
+@pytest.mark.skipif(not broker_reachable(), reason="no MQTT broker at MQTT_HOST:MQTT_PORT")
+@pytest.mark.django_db(transaction=True)
+def test_the_simulator_a_fault_an_alarm_and_a_complaint_make_one_incident():
+    """simulate_stations → MQTT → listener → readings; the stopped pump raises its alarm; a
+    "not warm" request from that station meets the alarm and opens an incident."""
+    from django.core.management import call_command
+
+    from wennuan.operations.models import Alarm
+    from wennuan.operations.services import evaluate_alarms
+    from wennuan.service.incidents import correlate_incidents
+    from wennuan.service.models import Incident
+    from wennuan.service.tests.factories import file_not_warm, make_area
+
+    area = make_area()
+    faulty = area.household.building.station
+    healthy = make_station()
+    listener = TelemetryListener(
+        client_id=f"wennuan-test-{uuid.uuid4().hex[:8]}", batch_seconds=0.2, persistent=False
+    )
+    thread = threading.Thread(target=listener.run, daemon=True)
+    thread.start()
+    try:
+        assert listener.subscribed.wait(10)
+        call_command("simulate_stations", "--rounds", "1", "--fault", faulty.code, verbosity=0)
+        assert wait_until(lambda: StationReading.objects.count() == 2, 10)
+    finally:
+        listener.stop()
+        thread.join(10)
+    assert StationReading.objects.get(station=faulty).pump_on is False
+    assert StationReading.objects.get(station=healthy).pump_on is True
+    evaluate_alarms()
+    assert Alarm.objects.filter(station=faulty, rule__kind="pump_stopped").exists()
+    assert not Alarm.objects.filter(station=healthy, rule__kind="pump_stopped").exists()
+    file_not_warm(area.household)
+    correlate_incidents()
+    incident = Incident.objects.get()
+    assert incident.station == faulty and incident.alarm is not None

@@ -1,4 +1,5 @@
-"""Service tests read the seeded catalogue; a transactional test elsewhere may have flushed it."""
+"""Service tests read the seeded catalogue and alarm rules; a transactional test elsewhere may
+have flushed them."""
 
 from __future__ import annotations
 
@@ -20,6 +21,9 @@ def catalogue(request: Any) -> None:
 
     if not ServiceCategory.objects.exists():
         seed_catalogue()
+    from wennuan.operations.rules import seed_alarm_rules
+
+    seed_alarm_rules()  # incidents meet alarms; a flush removes the seeded rules too
 
 
 @pytest.fixture(autouse=True)

@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
 from wennuan.demo.services import build_demo_city, city_exists, clear_city
+from wennuan.demo.telemetry import build_demo_telemetry
 
 
 class Command(BaseCommand):
@@ -17,6 +18,12 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--households", type=int, default=20_000)
         parser.add_argument("--seed", type=int, default=2020)
+        parser.add_argument(
+            "--telemetry-days",
+            type=int,
+            default=14,
+            help="Hourly station telemetry for this many past days, with one fault (0: none).",
+        )
         parser.add_argument(
             "--if-empty",
             action="store_true",
@@ -54,3 +61,10 @@ class Command(BaseCommand):
         elapsed = time.monotonic() - started
         summary = ", ".join(f"{name} {count:,}" for name, count in stats.counts.items())
         self.stdout.write(self.style.SUCCESS(f"Demo city built in {elapsed:.1f} s: {summary}"))
+        if options["telemetry_days"] > 0:
+            started = time.monotonic()
+            readings = build_demo_telemetry(days=options["telemetry_days"], seed=options["seed"])
+            self.stdout.write(
+                f"Demo telemetry: {readings:,} station readings over "
+                f"{options['telemetry_days']} days in {time.monotonic() - started:.1f} s"
+            )

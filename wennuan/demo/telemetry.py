@@ -1,0 +1,168 @@
+"""Demo telemetry: the heating season so far for every station of the demo city, physically
+consistent, with one injected fault that matches a cluster of "not warm" requests.
+
+- Outdoor temperature follows a Yantai early-winter day (mean about −1 °C, ±4 °C, coldest
+  before dawn) with noise.
+- Secondary supply follows each station's heating curve with noise; return lies 9–13 °C
+  below supply; flow is steady for the station's size; heat = flow × 4.186 kJ/(kg·K) × ΔT.
+- Primary supply follows the heat source (≈ 102 − 1.27 × outdoor, as measured on a real
+  network), primary return ≈ 50 °C.
+- The fault: yesterday 18:00–21:00 the circulation pump of the first station stopped, its
+  secondary supply fell toward the return, homes it feeds reported "not warm", one incident
+  linked them, and it was resolved when the pump was restarted.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from wennuan.core.bulk import insert_new_rows
+from wennuan.grid.models import Household, Station
+from wennuan.operations.models import DEFAULT_CURVE, OutdoorTemperature, curve_target
+from wennuan.operations.partitions import ensure_partitions
+from wennuan.operations.services import STATION_COLUMNS, roll_up_hours
+
+SPECIFIC_HEAT_KJ_KG_K = 4.186
+
+
+def outdoor_at(moment: datetime, rng: random.Random) -> float:
+    local = timezone.localtime(moment)
+    hour = local.hour + local.minute / 60
+    daily = -4 * math.cos((hour - 3) / 24 * 2 * math.pi)  # coldest around 03:00
+    return round(-1 + daily + rng.gauss(0, 0.6), 1)
+
+
+def station_reading(
+    station_id: int,
+    moment: datetime,
+    outdoor: float,
+    size_mw: float,
+    rng: random.Random,
+    *,
+    pump_on: bool = True,
+) -> tuple[Any, ...]:
+    target = curve_target(DEFAULT_CURVE, outdoor)
+    flow = size_mw * 60 * (1 + rng.gauss(0, 0.02))  # t/h: about 60 t/h per MW of capacity
+    if pump_on:
+        supply = round(target + rng.gauss(0, 0.8), 1)
+        delta = 9 + 4 * rng.random()
+    else:  # no circulation: the secondary loop cools toward the return
+        supply = round(target - 12 + rng.gauss(0, 0.8), 1)
+        delta = 1.5
+        flow = 0.0
+    back = round(supply - delta, 1)
+    heat = round(flow / 3.6 * SPECIFIC_HEAT_KJ_KG_K * (supply - back) / 1000, 3)
+    primary_supply = round(102.2 - 1.27 * outdoor + rng.gauss(0, 1.0), 1)
+    values = {
+        "primary_supply_c": primary_supply,
+        "primary_return_c": round(50 + rng.gauss(0, 1.0), 1),
+        "secondary_supply_c": supply,
+        "secondary_return_c": back,
+        "primary_pressure_mpa": round(1.2 + rng.gauss(0, 0.02), 2),
+        "secondary_pressure_mpa": round(0.45 + rng.gauss(0, 0.01), 2),
+        "flow_t_h": round(flow, 1),
+        "heat_mw": heat,
+        "heat_total_gj": None,
+        "valve_pct": round(min(100, max(5, 40 + (18 - outdoor) * 2 + rng.gauss(0, 2))), 1),
+        "pump_on": pump_on,
+        "outdoor_c": outdoor,
+        "target_supply_c": target,
+    }
+    return (station_id, moment, *(values[name] for name in STATION_COLUMNS[2:]))
+
+
+def build_demo_telemetry(
+    *, days: int, seed: int, now: datetime | None = None, step_minutes: int = 60
+) -> int:
+    """Readings every ``step_minutes`` for the last ``days`` days; returns how many."""
+    now = (now or timezone.now()).replace(minute=0, second=0, microsecond=0)
+    start = now - timedelta(days=days)
+    rng = random.Random(seed)
+    stations = list(Station.objects.order_by("code").values_list("pk", "capacity_mw"))
+    if not stations:
+        return 0
+    fault_station = stations[0][0]
+    fault_start = (timezone.localtime(now) - timedelta(days=1)).replace(hour=18)
+    fault_end = fault_start + timedelta(hours=3)
+    ensure_partitions(start, now)
+    rows: list[tuple[Any, ...]] = []
+    outdoor_rows = []
+    moment = start
+    stored = 0
+    with transaction.atomic():
+        while moment <= now:
+            outdoor = outdoor_at(moment, rng)
+            outdoor_rows.append(("yantai", moment, outdoor))
+            for station_id, capacity in stations:
+                pump_on = not (station_id == fault_station and fault_start <= moment < fault_end)
+                rows.append(
+                    station_reading(
+                        station_id, moment, outdoor, float(capacity), rng, pump_on=pump_on
+                    )
+                )
+            if len(rows) >= 20_000:
+                stored += insert_new_rows_any(rows)
+                rows = []
+            moment += timedelta(minutes=step_minutes)
+        stored += insert_new_rows_any(rows)
+        insert_new_rows(OutdoorTemperature, ["place", "time", "temperature_c"], outdoor_rows)
+    roll_up_hours(since=start)
+    _fault_complaints(fault_station, fault_start, fault_end, rng)
+    return stored
+
+
+def insert_new_rows_any(rows: list[tuple[Any, ...]]) -> int:
+    from wennuan.operations.models import StationReading
+
+    return insert_new_rows(StationReading, STATION_COLUMNS, rows)
+
+
+def _fault_complaints(station_id: int, start: datetime, end: datetime, rng: random.Random) -> None:
+    """The homes the faulty station feeds complained during the fault; one incident linked
+    them and was resolved when the pump restarted. Filed now, then dated back to the fault."""
+    from wennuan.service.catalogue import seed_catalogue
+    from wennuan.service.choices import Channel
+    from wennuan.service.incidents import open_incident, resolve_incident
+    from wennuan.service.models import Incident, RequestEvent, ServiceCategory, ServiceRequest
+    from wennuan.service.services import submit_request
+
+    if not ServiceCategory.objects.exists():
+        seed_catalogue()
+    category = ServiceCategory.objects.prefetch_related("attributes").get(code="not_warm")
+    homes = list(
+        Household.objects.select_related("building")
+        .filter(building__station_id=station_id)
+        .order_by("account_number")[:6]
+    )
+    filed = []
+    for home in homes:
+        temperature = str(round(13 + rng.random() * 3, 1))
+        filed.append(
+            submit_request(
+                category=category,
+                household=home,
+                channel=Channel.PORTAL,
+                attributes={"indoor_temperature": temperature, "rooms_affected": "whole_home"},
+                description="暖气片突然不热了",
+                idempotency_key=f"demo-fault-{home.account_number}",
+            ).request
+        )
+    incident = open_incident(station_id=station_id, cause="循环泵停运 / circulation pump stopped")
+    resolve_incident(incident=incident, actor=None, note="循环泵已重启 / pump restarted")
+    # Date the story back to the fault: complaints during it, the fix at its end.
+    shift = timezone.now() - (start + timedelta(minutes=40))
+    ids = [r.pk for r in filed]
+    ServiceRequest.objects.filter(pk__in=ids).update(
+        created_at=F("created_at") - shift, resolved_at=end
+    )
+    RequestEvent.objects.filter(request_id__in=ids).update(created_at=F("created_at") - shift)
+    Incident.objects.filter(pk=incident.pk).update(
+        opened_at=start + timedelta(minutes=45), resolved_at=end
+    )
