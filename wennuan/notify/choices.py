@@ -37,6 +37,8 @@ class Template(models.TextChoices):
     WORK_ESCALATED = "work_escalated", _("Work escalated")
     ALARM_RAISED = "alarm_raised", _("Station alarm")
     INCIDENT_NOTICE = "incident_notice", _("Network incident notice")
+    STOP_NOTICE = "stop_notice", _("Planned stop notice")
+    HEAT_BACK = "heat_back", _("Heat back notice")
 
 
 class Language(models.TextChoices):

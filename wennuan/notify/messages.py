@@ -27,6 +27,8 @@ CONTEXT_KEYS: dict[str, frozenset[str]] = {
     Template.WORK_ESCALATED: frozenset({"number", "reason", "due"}),
     Template.ALARM_RAISED: frozenset({"station", "rule", "detail"}),
     Template.INCIDENT_NOTICE: frozenset({"number", "cause", "eta"}),
+    Template.STOP_NOTICE: frozenset({"where", "start", "end", "reason"}),
+    Template.HEAT_BACK: frozenset({"where"}),
 }
 
 MESSAGES: dict[str, dict[str, str]] = {
@@ -72,6 +74,14 @@ MESSAGES: dict[str, dict[str, str]] = {
         EN: "[Wennuan] Your request {number} is part of a network fault: {cause}. "
         "Repairs are under way, heat expected back {eta}. No need to report it again.",
     },
+    Template.STOP_NOTICE: {
+        ZH: "【问暖】因{reason}，{where}将于{start}至{end}停止供热，请提前做好保暖。",
+        EN: "[Wennuan] Heating at {where} stops from {start} to {end}: {reason}. Please keep warm.",
+    },
+    Template.HEAT_BACK: {
+        ZH: "【问暖】{where}已恢复供热。如家中仍不热，请在网上问暖报修。",
+        EN: "[Wennuan] Heating is back at {where}. If your home is still cold, report it online.",
+    },
 }
 
 # E-mail subjects: short, and using only keys that the message text itself needs.
@@ -91,6 +101,8 @@ SUBJECTS: dict[str, dict[str, str]] = {
         ZH: "诉求{number}：供热故障抢修中",
         EN: "Request {number}: network repair",
     },
+    Template.STOP_NOTICE: {ZH: "{where}计划停热", EN: "Planned heating stop at {where}"},
+    Template.HEAT_BACK: {ZH: "{where}已恢复供热", EN: "Heating back at {where}"},
 }
 
 

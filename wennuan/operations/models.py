@@ -319,3 +319,42 @@ class AlarmEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.alarm_id}: {self.from_status} → {self.to_status}"
+
+
+class PlannedStop(models.Model):
+    """A planned stop (or a known outage) of a station or a whole heat source: every household
+    beneath it is told when it is announced, and again when heat is back."""
+
+    station = models.ForeignKey(
+        "grid.Station", verbose_name=_("station"), null=True, blank=True, on_delete=models.PROTECT
+    )
+    heat_source = models.ForeignKey(
+        "grid.HeatSource",
+        verbose_name=_("heat source"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+    )
+    starts_at = models.DateTimeField(_("starts at"))
+    expected_end_at = models.DateTimeField(_("expected end"))
+    reason = models.CharField(_("reason"), max_length=200)
+    announced_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    announced_at = models.DateTimeField(_("announced at"), auto_now_add=True)
+    households_told = models.PositiveIntegerField(_("households told"), default=0)
+    ended_at = models.DateTimeField(_("heat back at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("planned stop")
+        verbose_name_plural = _("planned stops")
+        ordering = ["-starts_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(station__isnull=False) ^ Q(heat_source__isnull=False),
+                name="stop_is_of_a_station_or_a_heat_source",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.station or self.heat_source}: {self.reason}"

@@ -152,3 +152,44 @@ def test_the_lifecycle_refuses_what_it_does_not_allow_and_changes_nothing():
     clear_alarm(alarm=alarm, actor=person, note="valve reopened")
     alarm.refresh_from_db()
     assert alarm.status == AlarmStatus.CLEARED and alarm.cleared_at is not None
+
+
+def test_a_planned_stop_tells_every_household_beneath_it_and_again_when_heat_is_back():
+    from wennuan.grid.tests.factories import make_building, make_household
+    from wennuan.operations.services import StopRefused, announce_stop, end_stop
+
+    station, elsewhere = make_station(), make_station()
+    beneath = [make_household(make_building(station=station)) for _ in range(3)]
+    make_household(make_building(station=elsewhere))
+    with pytest.raises(StopRefused):
+        announce_stop(station=station, starts_at=NOW, expected_end_at=NOW, reason="检修")
+    assert not Notification.objects.exists()
+    stop = announce_stop(
+        station=station, starts_at=NOW, expected_end_at=NOW + timedelta(hours=4), reason="管道检修"
+    )
+    assert stop.households_told == 3
+    told = set(
+        Notification.objects.filter(template="stop_notice").values_list("recipient", flat=True)
+    )
+    assert told == {h.phone for h in beneath}
+    end_stop(stop=stop)
+    assert Notification.objects.filter(template="heat_back").count() == 3
+    with pytest.raises(StopRefused):
+        end_stop(stop=stop)
+    assert Notification.objects.filter(template="heat_back").count() == 3
+
+
+def test_a_heat_source_stop_reaches_the_households_of_all_its_stations():
+    from wennuan.grid.tests.factories import make_building, make_household
+    from wennuan.operations.services import announce_stop
+
+    first, second = make_station(), make_station()  # both fed by the factory's heat source
+    for station in (first, second):
+        make_household(make_building(station=station))
+    stop = announce_stop(
+        heat_source=first.heat_source,
+        starts_at=NOW,
+        expected_end_at=NOW + timedelta(hours=2),
+        reason="热源检修",
+    )
+    assert stop.households_told == 2
