@@ -6,9 +6,7 @@ only turns GeoReport v2 parameters into its arguments (key, location, account, a
 
 from __future__ import annotations
 
-import hashlib
 import math
-import secrets
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -19,6 +17,7 @@ from django.utils import timezone
 from django.utils.datastructures import MultiValueDict
 from django.utils.translation import gettext as _
 
+from wennuan.core.tokens import digest, new_token
 from wennuan.grid.models import Building, Household
 from wennuan.open311.models import ApiKey
 from wennuan.people.models import User
@@ -48,10 +47,6 @@ class IssuedKey:
     key: str
 
 
-def digest(key: str) -> str:
-    return hashlib.sha256(key.encode()).hexdigest()
-
-
 def issue_key(*, name: str, issued_by: User | None = None) -> IssuedKey:
     """Issue a key for an integration; the name must be new (one key per integration)."""
     name = name.strip()
@@ -59,11 +54,11 @@ def issue_key(*, name: str, issued_by: User | None = None) -> IssuedKey:
         raise ValueError(_("Name the integration the key is for."))
     if ApiKey.objects.filter(name=name).exists():
         raise ValueError(_("An integration named “%(name)s” already has a key.") % {"name": name})
-    key = KEY_PREFIX + secrets.token_urlsafe(30)
+    new = new_token(KEY_PREFIX)
     api_key = ApiKey.objects.create(
-        name=name, prefix=key[: len(KEY_PREFIX) + 4], digest=digest(key), created_by=issued_by
+        name=name, prefix=new.prefix, digest=new.digest, created_by=issued_by
     )
-    return IssuedKey(api_key, key)
+    return IssuedKey(api_key, new.token)
 
 
 def revoke_key(*, api_key: ApiKey, revoked_by: User | None = None) -> ApiKey:

@@ -9,9 +9,7 @@ moment are already stored is a duplicate and changes nothing.
 
 from __future__ import annotations
 
-import hashlib
 import math
-import secrets
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -27,6 +25,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from wennuan.core.bulk import insert_new_rows
+from wennuan.core.tokens import digest, new_token
 from wennuan.grid.models import HeatSource, Station
 from wennuan.notify.choices import Channel as NotifyChannel
 from wennuan.notify.choices import Template
@@ -124,10 +123,6 @@ class IssuedToken:
     token: str
 
 
-def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 def issue_gateway(*, name: str) -> IssuedToken:
     """A new gateway and its token (shown once; only a digest is stored)."""
     name = name.strip()
@@ -135,11 +130,9 @@ def issue_gateway(*, name: str) -> IssuedToken:
         raise ValueError("a gateway needs a name")
     if Gateway.objects.filter(name=name).exists():
         raise ValueError(f"a gateway named {name!r} exists")
-    token = TOKEN_PREFIX + secrets.token_urlsafe(30)
-    gateway = Gateway.objects.create(
-        name=name, prefix=token[: len(TOKEN_PREFIX) + 4], digest=_digest(token)
-    )
-    return IssuedToken(gateway, token)
+    new = new_token(TOKEN_PREFIX)
+    gateway = Gateway.objects.create(name=name, prefix=new.prefix, digest=new.digest)
+    return IssuedToken(gateway, new.token)
 
 
 def gateway_for_token(token: str) -> Gateway | None:
@@ -147,7 +140,7 @@ def gateway_for_token(token: str) -> Gateway | None:
     token = (token or "").strip()
     if not token:
         return None
-    return Gateway.objects.filter(digest=_digest(token), revoked_at__isnull=True).first()
+    return Gateway.objects.filter(digest=digest(token), revoked_at__isnull=True).first()
 
 
 def revoke_gateway(*, gateway: Gateway) -> Gateway:
