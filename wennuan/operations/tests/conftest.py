@@ -1,4 +1,5 @@
 """Operations tests use the seeded reference data (alarm rules, the catalogue for "not warm"
-requests), restored by the service tests' autouse fixture after a flush."""
+requests), restored by the service tests' autouse fixture after a flush, and English
+messages (pages check the Chinese ones)."""
 
-from wennuan.service.tests.conftest import catalogue  # noqa: F401 - an autouse fixture
+from wennuan.service.tests.conftest import catalogue, english  # noqa: F401 - autouse fixtures
