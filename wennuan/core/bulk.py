@@ -19,13 +19,22 @@ def _as_stored(fields: Sequence[Any], rows: Iterable[Sequence[Any]]) -> Iterable
     positions = [i for i, f in enumerate(fields) if isinstance(f, models.DateTimeField)]
     if not positions:
         return rows
-    adapt = connection.ops.adapt_datetimefield_value
+    zone = connection.timezone  # UTC unless DATABASES sets TIME_ZONE
+
+    def stored(value: Any) -> Any:
+        # What DatabaseOperations.adapt_datetimefield_value returns, without its per-call
+        # checks: this runs for every reading of an ingest.
+        if value is None or isinstance(value, str):
+            return value
+        if value.tzinfo is not None:
+            value = value.astimezone(zone).replace(tzinfo=None)
+        return value.isoformat(" ")
 
     def converted() -> Iterator[Sequence[Any]]:
         for row in rows:
             values = list(row)
             for i in positions:
-                values[i] = adapt(values[i])
+                values[i] = stored(values[i])
             yield values
 
     return converted()
