@@ -45,7 +45,7 @@ def call(port: int, token: str, method: str, path: str, body: dict[str, Any] | N
         return json.load(response)
 
 
-def known_identifiers(port: int, token: str) -> dict[str, str]:
+def known_identifiers(port: int, token: str, env: dict[str, str]) -> dict[str, str]:
     """Real ids for the path parameters, so that calls reach past the 404 of an unknown id:
     a household, building, station and zone of the demo city and a freshly filed request."""
     household = call(port, token, "GET", "/api/v1/households/?page_size=1")["results"][0]
@@ -67,7 +67,20 @@ def known_identifiers(port: int, token: str) -> dict[str, str]:
         "buildings": household["building"],
         "zones": household["zone"],
         "stations": station["code"],
+        "gateway": gateway_token(env),
     }
+
+
+def gateway_token(env: dict[str, str]) -> str:
+    made = subprocess.run(
+        [PYTHON, str(ROOT / "manage.py"), "telemetry_gateway", "create", "api-fuzz"],
+        env=env,
+        check=True,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    return made.stdout.strip()
 
 
 def schemathesis_config(known: dict[str, str]) -> str:
@@ -77,6 +90,12 @@ def schemathesis_config(known: dict[str, str]) -> str:
         "[parameters]",
         f'"path.number" = "{known["number"]}"',
         f'"path.account_number" = "{known["account_number"]}"',
+    ]
+    # Telemetry ingest authenticates gateways, not staff.
+    lines += [
+        "[[operations]]",
+        'include-path-regex = "^/api/v1/telemetry/"',
+        f'headers = {{ Authorization = "Bearer {known["gateway"]}" }}',
     ]
     for collection in ("buildings", "zones", "stations"):
         lines += [
@@ -137,7 +156,7 @@ def main() -> int:
                 break
             except OSError:
                 time.sleep(0.1)
-        known = known_identifiers(port, token.group(1))
+        known = known_identifiers(port, token.group(1), env)
         config = work / "schemathesis.toml"
         config.write_text(schemathesis_config(known))
         command = [

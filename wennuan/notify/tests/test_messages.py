@@ -26,6 +26,14 @@ SAMPLE = {
     "address": "福泰小区3号楼2单元401",
     "due": "12月1日 12:00",
     "reason": "超过处理时限",
+    "station": "福泰小区换热站",
+    "rule": "循环泵停运",
+    "detail": "泵停运2分钟",
+    "cause": "循环泵停运",
+    "eta": "12-01 18:00",
+    "where": "福泰小区换热站",
+    "start": "12月1日 08:00",
+    "end": "12月1日 16:00",
 }
 EVERY = [(template, language) for template in Template.values for language in Language.values]
 
