@@ -20,17 +20,24 @@ def _as_stored(fields: Sequence[Any], rows: Iterable[Sequence[Any]]) -> Iterable
     if not positions:
         return rows
     zone = connection.timezone  # UTC unless DATABASES sets TIME_ZONE
+    seen: dict[Any, Any] = {}  # a batch repeats its moments (one per station): convert once
 
     def stored(value: Any) -> Any:
         # What DatabaseOperations.adapt_datetimefield_value returns, without its per-call
         # checks: this runs for every reading of an ingest.
         if value is None or isinstance(value, str):
             return value
-        if value.tzinfo is not None:
-            value = value.astimezone(zone).replace(tzinfo=None)
-        return value.isoformat(" ")
+        text = seen.get(value)
+        if text is None:
+            naive = value.astimezone(zone).replace(tzinfo=None) if value.tzinfo else value
+            text = seen[value] = naive.isoformat(" ")
+        return text
 
     def converted() -> Iterator[Sequence[Any]]:
+        if positions == [1]:  # (key, time, …): the shape of every telemetry row
+            for row in rows:
+                yield (row[0], stored(row[1]), *row[2:])
+            return
         for row in rows:
             values = list(row)
             for i in positions:
