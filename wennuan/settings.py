@@ -244,6 +244,9 @@ SERVICE_AUTO_CLOSE_DAYS = env_int("SERVICE_AUTO_CLOSE_DAYS", 3)
 # buildings within the window (one is enough when the station has an open alarm).
 INCIDENT_MIN_REQUESTS = env_int("INCIDENT_MIN_REQUESTS", 5)
 INCIDENT_WINDOW_MINUTES = env_int("INCIDENT_WINDOW_MINUTES", 30)
+# The dashboard proposes to resolve an incident once its station's telemetry has been back on
+# the curve this long.
+INCIDENT_RECOVERY_MINUTES = env_int("INCIDENT_RECOVERY_MINUTES", 30)
 # Whether residents see the phone number of the staff member handling their request.
 SERVICE_SHOW_STAFF_PHONE = env_bool("SERVICE_SHOW_STAFF_PHONE", False)
 # Resident verification codes.

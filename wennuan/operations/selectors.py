@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import Count, OuterRef, QuerySet, Subquery
+from django.db.models import Count, F, Max, Min, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Abs
 from django.utils import timezone
 
 from wennuan.grid.models import Station
@@ -147,12 +148,15 @@ def station_trend(
     return series
 
 
-def open_incidents(user: Any) -> QuerySet[Any]:
-    """Open network incidents on stations this user may see, with their request counts."""
+def open_incidents(user: Any, *, now: datetime | None = None) -> list[Any]:
+    """Open network incidents on stations this user may see, with their request counts, each
+    marked ``recovered`` when its station's telemetry has been back on the curve (within
+    DEVIATION_LIMIT_C, pump running, no open alarm) for INCIDENT_RECOVERY_MINUTES: the
+    dashboard then proposes to resolve it."""
     from wennuan.service.choices import IncidentStatus
     from wennuan.service.models import Incident
 
-    return (
+    incidents: list[Any] = list(
         Incident.objects.filter(
             status=IncidentStatus.OPEN, station__in=Station.objects.for_user(user)
         )
@@ -160,3 +164,45 @@ def open_incidents(user: Any) -> QuerySet[Any]:
         .annotate(linked=Count("requests"))
         .order_by("-opened_at")
     )
+    recovered = recovered_stations([i.station_id for i in incidents if i.station_id], now=now)
+    for incident in incidents:
+        incident.recovered = incident.station_id in recovered
+    return incidents
+
+
+def recovered_stations(station_ids: list[int], *, now: datetime | None = None) -> set[int]:
+    """Stations whose readings over the recovery window are all on the curve (one query,
+    plus one for open alarms)."""
+    from django.conf import settings
+
+    now = now or timezone.now()
+    window = timedelta(minutes=settings.INCIDENT_RECOVERY_MINUTES)
+    rows = (
+        StationReading.objects.filter(
+            station_id__in=station_ids, time__gt=now - window, time__lte=now
+        )
+        .values("station_id")
+        .annotate(
+            n=Count("time"),
+            worst=Max(Abs(F("secondary_supply_c") - F("target_supply_c"))),
+            first=Min("time"),
+            off=Count("time", filter=Q(pump_on=False)),
+        )
+        .order_by()
+    )
+    alarmed = set(
+        Alarm.objects.filter(
+            station_id__in=station_ids, status__in=OPEN_ALARM_STATUSES
+        ).values_list("station_id", flat=True)
+    )
+    covered_by = now - window * 0.8  # the window counts as covered from its first fifth
+    return {
+        row["station_id"]
+        for row in rows
+        if row["n"] >= 2
+        and row["off"] == 0
+        and row["worst"] is not None
+        and row["worst"] <= DEVIATION_LIMIT_C
+        and row["first"] <= covered_by
+        and row["station_id"] not in alarmed
+    }

@@ -166,3 +166,35 @@ def test_a_technician_cannot_resolve_an_incident(client):
     assert response.status_code == 404
     incident.refresh_from_db()
     assert incident.status == IncidentStatus.OPEN
+
+
+def test_the_dashboard_proposes_to_resolve_once_telemetry_is_back_on_the_curve(client, settings):
+    from wennuan.operations.selectors import recovered_stations
+    from wennuan.service.incidents import open_incident
+    from wennuan.service.tests.factories import make_area
+
+    settings.INCIDENT_RECOVERY_MINUTES = 30
+    area = make_area()
+    station = area.household.building.station
+    open_incident(station_id=station.pk, cause="泵故障")
+    for minutes in range(0, 31, 5):
+        feed(station, minutes, 40)  # still 7 °C below the curve
+    assert recovered_stations([station.pk]) == set()
+    for minutes in range(0, 31, 5):
+        ingest(
+            [
+                {
+                    "station": station.code,
+                    "time": (timezone.now() - timedelta(minutes=minutes, seconds=30)).isoformat(),
+                    "secondary_supply_c": 46.5,
+                    "outdoor_c": 0,
+                }
+            ]
+        )
+    from wennuan.operations.models import StationReading
+
+    StationReading.objects.filter(station=station, secondary_supply_c=40).delete()
+    assert recovered_stations([station.pk]) == {station.pk}
+    client.force_login(area.dispatcher)
+    page = client.get(reverse("operations:dashboard"))
+    assert 'data-testid="recovered"' in page.content.decode()
