@@ -126,3 +126,62 @@ def incident_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     except IncidentRefused as refusal:
         messages.error(request, str(refusal))
     return redirect("operations:dashboard")
+
+
+@login_required
+def stops(request: HttpRequest) -> HttpResponse:
+    """Announce a planned stop (every household beneath is texted) and end current ones."""
+    from wennuan.operations.forms import StopForm
+    from wennuan.operations.models import PlannedStop
+    from wennuan.operations.services import StopRefused, announce_stop
+
+    user = request_user(request)
+    if not user.sees_whole_city:
+        raise Http404(_("Not found, or not in your area."))
+    form = StopForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            stop = announce_stop(
+                station=data["station"],
+                heat_source=data["heat_source"],
+                starts_at=data["starts_at"],
+                expected_end_at=data["expected_end_at"],
+                reason=data["reason"],
+                actor=user,
+            )
+        except StopRefused as refusal:
+            form.add_error(None, str(refusal))
+        else:
+            messages.success(
+                request, _("Stop announced; %(n)s households texted.") % {"n": stop.households_told}
+            )
+            return redirect("operations:stops")
+    current = PlannedStop.objects.select_related("station", "heat_source").filter(
+        ended_at__isnull=True
+    )
+    return render(
+        request,
+        "operations/stops.html",
+        {"form": form, "stops": current},
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+@require_POST
+def stop_end(request: HttpRequest, pk: int) -> HttpResponse:
+    """Heat is back: every household beneath the stop is texted again."""
+    from wennuan.operations.models import PlannedStop
+    from wennuan.operations.services import StopRefused, end_stop
+
+    user = request_user(request)
+    stop = PlannedStop.objects.filter(pk=pk).first()
+    if stop is None or not user.sees_whole_city:
+        raise Http404(_("Not found, or not in your area."))
+    try:
+        end_stop(stop=stop, actor=user)
+        messages.success(request, _("Households told that heat is back."))
+    except StopRefused as refusal:
+        messages.error(request, str(refusal))
+    return redirect("operations:stops")

@@ -198,3 +198,68 @@ def test_the_dashboard_proposes_to_resolve_once_telemetry_is_back_on_the_curve(c
     client.force_login(area.dispatcher)
     page = client.get(reverse("operations:dashboard"))
     assert 'data-testid="recovered"' in page.content.decode()
+
+
+def test_a_dispatcher_announces_a_stop_and_then_says_heat_is_back(client):
+    from wennuan.grid.tests.factories import make_household
+    from wennuan.notify.models import Notification
+    from wennuan.operations.models import PlannedStop
+
+    station = make_station()
+    for _ in range(2):
+        make_household(make_building(station=station))
+    client.force_login(make_user(Role.DISPATCHER))
+    bad = client.post(
+        reverse("operations:stops"),
+        {
+            "code": "NOPE",
+            "starts_at": "2026-12-01T08:00",
+            "expected_end_at": "2026-12-01T12:00",
+            "reason": "检修",
+        },
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    assert bad.status_code == 400
+    assert "No station or heat source has the code NOPE" in bad.context["form"].errors["code"][0]
+    backwards = client.post(
+        reverse("operations:stops"),
+        {
+            "code": station.code,
+            "starts_at": "2026-12-01T12:00",
+            "expected_end_at": "2026-12-01T08:00",
+            "reason": "检修",
+        },
+    )
+    assert backwards.status_code == 400
+    assert not PlannedStop.objects.exists() and not Notification.objects.exists()
+    client.post(
+        reverse("operations:stops"),
+        {
+            "code": station.code,
+            "starts_at": "2026-12-01T08:00",
+            "expected_end_at": "2026-12-01T12:00",
+            "reason": "管道检修",
+        },
+    )
+    stop = PlannedStop.objects.get()
+    assert stop.households_told == 2
+    client.post(reverse("operations:stop_end", args=[stop.pk]))
+    assert Notification.objects.filter(template="heat_back").count() == 2
+
+
+def test_only_dispatchers_and_managers_announce_stops(client):
+    from wennuan.operations.models import PlannedStop
+
+    station = make_station()
+    client.force_login(make_user(Role.TECHNICIAN))
+    assert client.get(reverse("operations:stops")).status_code == 404
+    client.post(
+        reverse("operations:stops"),
+        {
+            "code": station.code,
+            "starts_at": "2026-12-01T08:00",
+            "expected_end_at": "2026-12-01T12:00",
+            "reason": "x",
+        },
+    )
+    assert not PlannedStop.objects.exists()
