@@ -37,7 +37,7 @@ def w3(moment: datetime | None) -> str | None:
 
 def changeset() -> str:
     """When the catalogue last changed: clients refresh cached definitions after it."""
-    latest = ServiceCategory.objects.aggregate(latest=Max("updated_at"))["latest"]
+    latest = ServiceCategory.objects.public().aggregate(latest=Max("updated_at"))["latest"]
     return f"{timezone.localtime(latest):%Y-%m-%d %H:%M}" if latest else ""
 
 
@@ -66,7 +66,9 @@ def _group(category: ServiceCategory) -> str:
 
 def services() -> list[dict[str, Any]]:
     """GET services: every category; a disabled one says why in its description."""
-    categories = ServiceCategory.objects.prefetch_related("attributes").order_by("order", "code")
+    categories = (
+        ServiceCategory.objects.public().prefetch_related("attributes").order_by("order", "code")
+    )
     return [
         {
             "service_code": c.code,
@@ -95,7 +97,9 @@ def _datatype_description(attribute: CategoryAttribute) -> str | None:
 
 def service_definition(code: str) -> dict[str, Any]:
     """GET services/{code}: the category's questions as Open311 attributes; 404 if unknown."""
-    category = ServiceCategory.objects.filter(code=code).prefetch_related("attributes").first()
+    category = (
+        ServiceCategory.objects.public().filter(code=code).prefetch_related("attributes").first()
+    )
     if category is None:
         raise Open311Error(404, _("service_code “%(code)s” is not a service.") % {"code": code})
     return {

@@ -231,7 +231,9 @@ def file_request(
     code = one("service_code").strip()
     if not code:
         raise Open311Error(400, _("service_code is required."))
-    category = ServiceCategory.objects.filter(code=code).prefetch_related("attributes").first()
+    category = (
+        ServiceCategory.objects.public().filter(code=code).prefetch_related("attributes").first()
+    )
     if category is None:
         raise Open311Error(404, _("service_code “%(code)s” is not a service.") % {"code": code})
     place = resolve_location(

@@ -236,6 +236,11 @@ class AlarmRule(models.Model):
         _("severity"), max_length=10, choices=Severity.choices, default=Severity.WARNING
     )
     notify_dispatcher = models.BooleanField(_("text the dispatcher on duty"), default=True)
+    opens_work_order = models.BooleanField(
+        _("open a work order"),
+        default=False,
+        help_text=_("A repair work order for the zone's named owner, on the dispatch board."),
+    )
     enabled = models.BooleanField(_("enabled"), default=True)
 
     class Meta:
@@ -282,6 +287,14 @@ class Alarm(models.Model):
     )
     cleared_at = models.DateTimeField(_("cleared at"), null=True, blank=True)
     detail = models.CharField(_("detail"), max_length=200, blank=True)
+    work_order = models.ForeignKey(
+        "service.ServiceRequest",
+        verbose_name=_("work order"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="alarms",
+    )
 
     class Meta:
         verbose_name = _("alarm")

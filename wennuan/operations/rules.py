@@ -24,6 +24,7 @@ DEFAULT_RULES: list[dict[str, Any]] = [
         "threshold": 8.0,
         "minutes": 10,
         "severity": "critical",
+        "opens_work_order": True,
     },
     {
         "name_zh": "10分钟无数据",
@@ -44,6 +45,7 @@ DEFAULT_RULES: list[dict[str, Any]] = [
         "threshold": None,
         "minutes": 2,
         "severity": "critical",
+        "opens_work_order": True,
     },
 ]
 
@@ -52,8 +54,11 @@ def seed_alarm_rules(rule_model: Any = None) -> int:
     """Create the default rules that are missing (by English name); returns how many."""
     if rule_model is None:
         from wennuan.operations.models import AlarmRule as rule_model
+    # A migration passes the model as it was then: only the fields it had.
+    fields = {f.name for f in rule_model._meta.get_fields()}
     created = 0
     for rule in DEFAULT_RULES:
-        _, made = rule_model.objects.get_or_create(name_en=rule["name_en"], defaults=rule)
+        defaults = {k: v for k, v in rule.items() if k in fields}
+        _, made = rule_model.objects.get_or_create(name_en=rule["name_en"], defaults=defaults)
         created += made
     return created

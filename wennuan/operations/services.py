@@ -665,6 +665,16 @@ def _raise(rule: AlarmRule, station_ids: list[int], details: dict[int, str], now
     AlarmEvent.objects.bulk_create(
         [AlarmEvent(alarm=a, to_status=AlarmStatus.ACTIVE, note=a.detail) for a in alarms]
     )
+    if rule.opens_work_order:
+        from wennuan.service.services import open_station_work_order
+
+        for alarm in alarms:
+            alarm.work_order = open_station_work_order(
+                station_id=alarm.station_id,
+                text=f"{rule.name_zh}: {alarm.detail}",
+                key=f"alarm-{alarm.pk}",
+            )
+        Alarm.objects.bulk_update(alarms, ["work_order"])
     if not rule.notify_dispatcher:
         return
     from wennuan.service.dispatch import dispatcher_on_duty

@@ -143,14 +143,16 @@ def categories(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "portal/categories.html",
-        {"categories": ServiceCategory.objects.all(), "household": portal_household(request)},
+        {"categories": ServiceCategory.objects.public(), "household": portal_household(request)},
     )
 
 
 @posts_rate_limited
 @household_required
 def new_request(request: HttpRequest, code: str) -> HttpResponse:
-    category = one_or_none(ServiceCategory.objects.filter(code=code).prefetch_related("attributes"))
+    category = one_or_none(
+        ServiceCategory.objects.public().filter(code=code).prefetch_related("attributes")
+    )
     if category is None:
         raise Http404
     household = portal_household(request)

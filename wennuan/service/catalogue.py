@@ -233,6 +233,23 @@ CATEGORIES = [
         "disabled_message_en": "Gas is not handled by the heating company: open the windows, leave, do not touch switches, and call the gas company's emergency line or 119 now.",
         "attributes": [],
     },
+    # A work order the system opens (internal: never shown to residents or partners).
+    {
+        "code": "station_fault",
+        "order": 900,
+        "duty": "repair",
+        "default_priority": 1,
+        "name_zh": "换热站故障工单",
+        "name_en": "Station fault work order",
+        "description_zh": "由换热站报警自动生成",
+        "description_en": "Opened by a station alarm",
+        "first_contact_minutes": 15,
+        "on_site_minutes": 60,
+        "resolution_minutes": 4 * 60,
+        "allows_anonymous": True,
+        "internal": True,
+        "attributes": [],
+    },
 ]
 
 
@@ -242,10 +259,16 @@ def seed_catalogue(category_model: Any = None, attribute_model: Any = None) -> N
         from wennuan.service.models import CategoryAttribute, ServiceCategory
 
         category_model, attribute_model = ServiceCategory, CategoryAttribute
+    # A migration passes the models as they were then: only the fields they had.
+    fields = {f.name for f in category_model._meta.get_fields()}
     for data in CATEGORIES:
         data = dict(data)
         attributes: list[dict[str, Any]] = data.pop("attributes")  # type: ignore[assignment]
-        category, _ = category_model.objects.update_or_create(code=data.pop("code"), defaults=data)
+        code = data.pop("code")
+        if "internal" not in fields and data.get("internal"):
+            continue  # added by the migration that adds internal categories
+        defaults = {k: v for k, v in data.items() if k in fields}
+        category, _ = category_model.objects.update_or_create(code=code, defaults=defaults)
         for attribute in attributes:
             attribute = dict(attribute)
             attribute_model.objects.update_or_create(

@@ -87,6 +87,7 @@ class Channel(TextChoices):
     OPEN311 = "open311", _("Open311")
     API = "api", _("API")
     STAFF = "staff", _("Staff")
+    ALARM = "alarm", _("Station alarm")
 
 
 class Priority(IntegerChoices):

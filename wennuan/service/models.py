@@ -30,8 +30,16 @@ def bilingual(obj: Any, field: str) -> str:
     return english if language.startswith("en") and english else getattr(obj, f"{field}_zh")
 
 
+class ServiceCategoryQuerySet(models.QuerySet["ServiceCategory"]):
+    def public(self) -> ServiceCategoryQuerySet:
+        """The categories residents and partners see (not internal work orders)."""
+        return self.filter(internal=False)
+
+
 class ServiceCategory(models.Model):
-    """A kind of request residents can file, with its duty, priority and SLA targets."""
+    """A kind of request residents can file, with its duty, priority and SLA targets.
+
+    Internal categories are work orders the system or staff open (a station fault)."""
 
     code = models.SlugField(_("code"), max_length=40, unique=True)
     name_zh = models.CharField(_("name (Chinese)"), max_length=60)
@@ -56,6 +64,11 @@ class ServiceCategory(models.Model):
         help_text=_("For hazards outside homes: filed with a location instead of a household."),
     )
     enabled = models.BooleanField(_("enabled"), default=True)
+    internal = models.BooleanField(
+        _("internal (work orders)"),
+        default=False,
+        help_text=_("Filed by the system or staff only; residents and partners never see it."),
+    )
     disabled_message_zh = models.CharField(
         _("message when disabled (Chinese)"), max_length=300, blank=True
     )
@@ -65,6 +78,8 @@ class ServiceCategory(models.Model):
     order = models.PositiveSmallIntegerField(_("order"), default=100)
     # Open311 discovery's "changeset": when clients should refresh cached definitions.
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = ServiceCategoryQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("service category")

@@ -464,6 +464,37 @@ def submit_request(
     return Submitted(request, created=True)
 
 
+def open_station_work_order(*, station_id: int, text: str, key: str) -> ServiceRequest | None:
+    """A repair work order for a station (internal category ``station_fault``), filed like any
+    request: placed at a building of the zone the station mostly feeds, dispatched to that
+    zone's named repair owner, on the dispatch board. ``key`` makes it idempotent.
+    None when the station feeds no building in a zone."""
+    from django.db.models import Count
+
+    zone_id = (
+        Building.objects.filter(station_id=station_id, zone__isnull=False)
+        .values("zone_id")
+        .annotate(n=Count("pk"))
+        .order_by("-n", "zone_id")
+        .values_list("zone_id", flat=True)
+        .first()
+    )
+    if zone_id is None:
+        return None
+    building = (
+        Building.objects.filter(station_id=station_id, zone_id=zone_id).order_by("code").first()
+    )
+    category = ServiceCategory.objects.prefetch_related("attributes").get(code="station_fault")
+    return submit_request(
+        category=category,
+        channel=Channel.ALARM,
+        building=building,
+        description=text,
+        location_text=str(building.station) if building and building.station_id else "",
+        idempotency_key=key,
+    ).request
+
+
 # --- dispatch ---------------------------------------------------------------------------
 
 

@@ -355,7 +355,7 @@ def on_behalf(request: HttpRequest) -> HttpResponse:
         {
             "account": account,
             "household": household,
-            "categories": ServiceCategory.objects.filter(enabled=True),
+            "categories": ServiceCategory.objects.public().filter(enabled=True),
             "category": category,
             "form": form,
             "caller": caller,

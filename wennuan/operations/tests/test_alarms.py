@@ -193,3 +193,38 @@ def test_a_heat_source_stop_reaches_the_households_of_all_its_stations():
         reason="热源检修",
     )
     assert stop.households_told == 2
+
+
+def test_a_critical_alarm_opens_one_work_order_for_the_zones_named_repair_owner():
+    from wennuan.service.choices import Channel
+    from wennuan.service.models import ServiceRequest
+    from wennuan.service.tests.factories import make_area
+
+    only("pump_stopped")
+    area = make_area()
+    station = area.household.building.station
+    feed(station, range(2), pump_on=False, secondary_supply_c=35)
+    evaluate_alarms(now=NOW)
+    evaluate_alarms(now=NOW + timedelta(seconds=30))  # extended, not a second order
+    alarm = Alarm.objects.get()
+    order = alarm.work_order
+    assert order is not None and ServiceRequest.objects.count() == 1
+    assert (order.category.code, order.channel, order.assignee) == (
+        "station_fault",
+        Channel.ALARM,
+        area.owner,
+    )
+    assert order.zone == area.zone and "循环泵停运" in order.description
+
+
+def test_internal_categories_are_never_offered_to_residents_or_partners(client):
+    from django.urls import reverse
+
+    from wennuan.service.models import ServiceCategory
+
+    assert ServiceCategory.objects.get(code="station_fault").internal
+    services = client.get("/open311/v2/services.json").json()
+    assert "station_fault" not in [s["service_code"] for s in services]
+    assert client.get("/open311/v2/services/station_fault.json").status_code == 404
+    assert "station_fault" not in [c.code for c in ServiceCategory.objects.public()]
+    assert reverse("portal:new_request", args=["station_fault"])  # the URL exists, the page 404s
