@@ -244,6 +244,8 @@ SERVICE_AUTO_CLOSE_DAYS = env_int("SERVICE_AUTO_CLOSE_DAYS", 3)
 # buildings within the window (one is enough when the station has an open alarm).
 INCIDENT_MIN_REQUESTS = env_int("INCIDENT_MIN_REQUESTS", 5)
 INCIDENT_WINDOW_MINUTES = env_int("INCIDENT_WINDOW_MINUTES", 30)
+# A heat-source incident forms when the window's complaints come from this many of its stations.
+INCIDENT_SOURCE_MIN_STATIONS = env_int("INCIDENT_SOURCE_MIN_STATIONS", 3)
 # The dashboard proposes to resolve an incident once its station's telemetry has been back on
 # the curve this long.
 INCIDENT_RECOVERY_MINUTES = env_int("INCIDENT_RECOVERY_MINUTES", 30)

@@ -154,13 +154,11 @@ def open_incidents(user: Any, *, now: datetime | None = None) -> list[Any]:
     DEVIATION_LIMIT_C, pump running, no open alarm) for INCIDENT_RECOVERY_MINUTES: the
     dashboard then proposes to resolve it."""
     from wennuan.service.choices import IncidentStatus
-    from wennuan.service.models import Incident
 
     incidents: list[Any] = list(
-        Incident.objects.filter(
-            status=IncidentStatus.OPEN, station__in=Station.objects.for_user(user)
-        )
-        .select_related("station")
+        incidents_for_user(user)
+        .filter(status=IncidentStatus.OPEN)
+        .select_related("station", "heat_source")
         .annotate(linked=Count("requests"))
         .order_by("-opened_at")
     )
@@ -168,6 +166,15 @@ def open_incidents(user: Any, *, now: datetime | None = None) -> list[Any]:
     for incident in incidents:
         incident.recovered = incident.station_id in recovered
     return incidents
+
+
+def incidents_for_user(user: Any) -> QuerySet[Any]:
+    """Incidents of the stations this user may see, or of their heat sources."""
+    from wennuan.service.models import Incident
+
+    stations = Station.objects.for_user(user)
+    heat_sources = stations.values("heat_source_id")
+    return Incident.objects.filter(Q(station__in=stations) | Q(heat_source__in=heat_sources))
 
 
 def recovered_stations(station_ids: list[int], *, now: datetime | None = None) -> set[int]:

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 from wennuan.grid.models import Station
 from wennuan.operations.models import Alarm
 from wennuan.operations.selectors import (
+    incidents_for_user,
     network_status,
     open_alarms,
     open_incidents,
@@ -95,10 +96,9 @@ def incident_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     from django.utils.dateparse import parse_datetime
 
     from wennuan.service.incidents import IncidentRefused, resolve_incident, update_incident
-    from wennuan.service.models import Incident
 
     user = request_user(request)
-    incident = Incident.objects.filter(pk=pk, station__in=Station.objects.for_user(user)).first()
+    incident = incidents_for_user(user).filter(pk=pk).first()
     if incident is None or action not in {"update", "resolve"} or not user.sees_whole_city:
         raise Http404(_("Not found, or not in your area."))
     try:

@@ -16,7 +16,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Count
+from django.db.models import Count, F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -79,12 +79,16 @@ def _link(incident: Incident, requests: list[ServiceRequest], *, note: str) -> i
 
 
 def link_on_intake(request: ServiceRequest) -> Incident | None:
-    """At intake: a "not warm" request from a station with an open incident joins it."""
+    """At intake: a "not warm" request joins the open incident of its station, else of its
+    station's heat source (one query)."""
     if request.station_id is None or request.category.code != NOT_WARM:
         return None
-    incident = Incident.objects.filter(
-        station_id=request.station_id, status=IncidentStatus.OPEN
-    ).first()
+    incident = (
+        Incident.objects.filter(status=IncidentStatus.OPEN)
+        .filter(Q(station_id=request.station_id) | Q(heat_source__stations=request.station_id))
+        .order_by(F("station_id").asc(nulls_last=True))
+        .first()
+    )
     if incident is not None:
         _link(incident, [request], note=_("request %(n)s joined") % {"n": request.number})
     return incident
@@ -92,14 +96,18 @@ def link_on_intake(request: ServiceRequest) -> Incident | None:
 
 def open_incident(
     *,
-    station_id: int,
     cause: str,
+    station_id: int | None = None,
+    heat_source_id: int | None = None,
     actor: Any = None,
     expected_recovery_at: datetime | None = None,
     alarm: Any = None,
     now: datetime | None = None,
 ) -> Incident:
-    """Open an incident for a station (one open per station) and link its open requests."""
+    """Open an incident for a station or a whole heat source (one open each) and link the
+    open "not warm" requests beneath it."""
+    if (station_id is None) == (heat_source_id is None):
+        raise IncidentRefused(_("Choose a station or a heat source."))
     if not cause.strip():
         raise IncidentRefused(_("Name the cause."))
     now = now or timezone.now()
@@ -107,6 +115,7 @@ def open_incident(
         with transaction.atomic():
             incident = Incident.objects.create(
                 station_id=station_id,
+                heat_source_id=heat_source_id,
                 cause=cause.strip()[:200],
                 expected_recovery_at=expected_recovery_at,
                 alarm=alarm,
@@ -114,11 +123,12 @@ def open_incident(
                 opened_by=actor,
             )
     except IntegrityError as exc:
-        raise IncidentRefused(_("This station already has an open incident.")) from exc
+        raise IncidentRefused(_("It already has an open incident.")) from exc
     IncidentEvent.objects.create(incident=incident, actor=actor, kind="opened", note=incident.cause)
+    beneath = Q(station_id=station_id) if station_id else Q(station__heat_source_id=heat_source_id)
     waiting = list(
         ServiceRequest.objects.select_related("household", "category").filter(
-            station_id=station_id,
+            beneath,
             category__code=NOT_WARM,
             status__in=OPEN_STATUSES,
             incident__isnull=True,
@@ -129,41 +139,71 @@ def open_incident(
 
 
 def correlate_incidents(*, now: datetime | None = None) -> dict[str, int]:
-    """Every minute: open incidents from clusters of complaints (or complaints meeting an
-    alarm) and link new "not warm" requests to open incidents. A few queries in all."""
+    """Every minute: link new "not warm" requests to open incidents, then open incidents from
+    clusters — a heat source first (complaints from INCIDENT_SOURCE_MIN_STATIONS of its
+    stations), then single stations (INCIDENT_MIN_REQUESTS, or one meeting an open alarm).
+    A few queries in all."""
+    from wennuan.grid.models import Station
     from wennuan.operations.choices import OPEN_ALARM_STATUSES
     from wennuan.operations.models import Alarm
 
     now = now or timezone.now()
     counts = {"opened": 0, "linked": 0}
-    # 1. Requests of stations that already have an open incident join it.
-    open_by_station = {
-        i.station_id: i
-        for i in Incident.objects.filter(status=IncidentStatus.OPEN, station__isnull=False)
+    # 1. Requests beneath an open incident (station first, else heat source) join it.
+    open_incidents = list(Incident.objects.filter(status=IncidentStatus.OPEN))
+    by_station: dict[int, Incident] = {i.station_id: i for i in open_incidents if i.station_id}
+    by_source: dict[int, Incident] = {
+        i.heat_source_id: i for i in open_incidents if i.heat_source_id
     }
-    strays = list(
-        ServiceRequest.objects.select_related("household", "category").filter(
-            station_id__in=list(open_by_station),
-            category__code=NOT_WARM,
-            status__in=OPEN_STATUSES,
-            incident__isnull=True,
-        )
+    source_of = dict(Station.objects.values_list("pk", "heat_source_id"))
+    strays = ServiceRequest.objects.select_related("household", "category").filter(
+        Q(station_id__in=list(by_station)) | Q(station__heat_source_id__in=list(by_source)),
+        category__code=NOT_WARM,
+        status__in=OPEN_STATUSES,
+        incident__isnull=True,
     )
-    for station_id, incident in open_by_station.items():
-        mine = [r for r in strays if r.station_id == station_id]
-        counts["linked"] += _link(
-            incident, mine, note=_("%(n)s requests joined") % {"n": len(mine)}
+    joining: dict[int, list[ServiceRequest]] = {}
+    for request in strays:
+        station_id = request.station_id or 0  # never 0: the query asked for a station
+        incident = by_station.get(station_id) or by_source.get(source_of.get(station_id, 0))
+        if incident is not None:
+            joining.setdefault(incident.pk, []).append(request)
+    for incident in open_incidents:
+        mine = joining.get(incident.pk, [])
+        joined = _("%(n)s requests joined") % {"n": len(mine)}
+        counts["linked"] += _link(incident, mine, note=joined)
+    recent = ServiceRequest.objects.filter(
+        category__code=NOT_WARM,
+        status__in=OPEN_STATUSES,
+        incident__isnull=True,
+        station__isnull=False,
+        created_at__gte=now - timedelta(minutes=settings.INCIDENT_WINDOW_MINUTES),
+    )
+    # 2. A heat source: complaints from several of its stations at once.
+    sources = (
+        recent.exclude(station__heat_source_id__in=list(by_source))
+        .values("station__heat_source_id")
+        .annotate(n=Count("pk"), stations=Count("station_id", distinct=True))
+        .filter(
+            stations__gte=settings.INCIDENT_SOURCE_MIN_STATIONS,
+            n__gte=settings.INCIDENT_MIN_REQUESTS,
         )
-    # 2. Clusters: enough recent complaints, or any while the station has an open alarm.
-    recent = dict(
-        ServiceRequest.objects.filter(
-            category__code=NOT_WARM,
-            status__in=OPEN_STATUSES,
-            incident__isnull=True,
-            station__isnull=False,
-            created_at__gte=now - timedelta(minutes=settings.INCIDENT_WINDOW_MINUTES),
-        )
-        .exclude(station_id__in=list(open_by_station))
+        .order_by()
+    )
+    for row in sources:
+        cause = _("%(n)s homes fed by %(s)s stations of one heat source report no heat") % {
+            "n": row["n"],
+            "s": row["stations"],
+        }
+        try:
+            open_incident(heat_source_id=row["station__heat_source_id"], cause=cause, now=now)
+        except IncidentRefused:
+            continue
+        counts["opened"] += 1
+    # 3. A station: enough recent complaints, or any while the station has an open alarm.
+    per_station = dict(
+        recent.filter(incident__isnull=True)
+        .exclude(station_id__in=list(by_station))
         .values("station_id")
         .annotate(n=Count("pk"))
         .values_list("station_id", "n")
@@ -171,10 +211,10 @@ def correlate_incidents(*, now: datetime | None = None) -> dict[str, int]:
     alarms = {
         a.station_id: a
         for a in Alarm.objects.select_related("rule").filter(
-            station_id__in=list(recent), status__in=OPEN_ALARM_STATUSES
+            station_id__in=list(per_station), status__in=OPEN_ALARM_STATUSES
         )
     }
-    for station_id, n in recent.items():
+    for station_id, n in per_station.items():
         alarm = alarms.get(station_id)
         if alarm is None and n < settings.INCIDENT_MIN_REQUESTS:
             continue

@@ -468,7 +468,16 @@ class Incident(models.Model):
                 fields=["station"],
                 condition=Q(status="open", station__isnull=False),
                 name="one_open_incident_per_station",
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["heat_source"],
+                condition=Q(status="open", heat_source__isnull=False),
+                name="one_open_incident_per_heat_source",
+            ),
+            models.CheckConstraint(
+                condition=Q(station__isnull=False) ^ Q(heat_source__isnull=False),
+                name="incident_is_of_a_station_or_a_heat_source",
+            ),
         ]
 
     def __str__(self) -> str:

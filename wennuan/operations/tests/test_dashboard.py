@@ -263,3 +263,21 @@ def test_only_dispatchers_and_managers_announce_stops(client):
         },
     )
     assert not PlannedStop.objects.exists()
+
+
+def test_a_heat_source_incident_shows_and_resolves_like_a_station_one(client):
+    from wennuan.service.choices import IncidentStatus
+    from wennuan.service.incidents import open_incident
+    from wennuan.service.tests.factories import make_area
+
+    area = make_area()
+    source_id = area.household.building.station.heat_source_id
+    incident = open_incident(heat_source_id=source_id, cause="热源降负荷")
+    client.force_login(area.dispatcher)
+    page = client.get(reverse("operations:dashboard"))
+    assert f'data-incident="{incident.pk}"' in page.content.decode()
+    client.post(
+        reverse("operations:incident_action", args=[incident.pk, "resolve"]), {"note": "恢复"}
+    )
+    incident.refresh_from_db()
+    assert incident.status == IncidentStatus.RESOLVED

@@ -143,3 +143,32 @@ def test_one_open_incident_per_station():
     with pytest.raises(IncidentRefused):
         open_incident(station_id=station_id, cause="second")
     assert Incident.objects.count() == 1
+
+
+def test_complaints_from_several_stations_of_one_heat_source_make_one_heat_source_incident(
+    settings,
+):
+    settings.INCIDENT_MIN_REQUESTS = 3
+    settings.INCIDENT_SOURCE_MIN_STATIONS = 3
+    area = make_area()
+    stations = [make_station() for _ in range(3)]  # the factory feeds them from one source
+    for station in stations:
+        file_not_warm(make_household(make_building(zone=area.zone, station=station)))
+    assert correlate_incidents()["opened"] == 1
+    incident = Incident.objects.get()
+    assert incident.station is None and incident.heat_source == stations[0].heat_source
+    assert incident.requests.count() == 3
+    # A later complaint from any station of that heat source joins it at intake.
+    late = file_not_warm(make_household(make_building(zone=area.zone, station=stations[1]))).request
+    late.refresh_from_db()
+    assert late.incident == incident
+
+
+def test_an_incident_is_of_a_station_or_a_heat_source_not_both_nor_neither():
+    area = make_area()
+    station = area.household.building.station
+    with pytest.raises(IncidentRefused):
+        open_incident(cause="x")
+    with pytest.raises(IncidentRefused):
+        open_incident(cause="x", station_id=station.pk, heat_source_id=station.heat_source_id)
+    assert not Incident.objects.exists()
