@@ -278,8 +278,9 @@ def ingest(
     station_rows: list[tuple[int, str, datetime, dict[str, Any]]] = []
     source_rows: list[tuple[int, str, datetime, dict[str, Any]]] = []
     place_rows: list[tuple[int, str, datetime, float]] = []
+    latest_allowed = now + FUTURE_TOLERANCE
     for index, item in enumerate(items):
-        if not isinstance(item, Mapping):
+        if type(item) is not dict and not isinstance(item, Mapping):  # JSON gives dicts
             result.rejected.append(Rejected(index, "not an object of named values"))
             continue
         moment = _moment(item.get("time"))
@@ -288,7 +289,7 @@ def ingest(
                 Rejected(index, "time: missing, or not ISO 8601 with a time zone nor Unix seconds")
             )
             continue
-        if moment > now + FUTURE_TOLERANCE:
+        if moment > latest_allowed:
             result.rejected.append(Rejected(index, "time: more than 5 minutes in the future"))
             continue
         kind, code = _kind_of(item, station=station, source=source)
