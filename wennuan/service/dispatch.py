@@ -41,20 +41,17 @@ def reason_text(code: str, user: User) -> str:
     return texts[code]
 
 
-def _reason(staff: User, flags: Any) -> str | None:
-    """The first reason why ``staff`` cannot take work, or None when they can.
-
-    ``flags`` carries on_shift, on_leave and at_cap (a row of ``CANDIDATES_SQL``).
-    """
-    if not staff.is_active:
+def _reason(row: Any) -> str | None:
+    """The first reason why the person of a ``CANDIDATES_SQL`` row cannot take work, or None."""
+    if not row.is_active:
         return INACTIVE
-    if flags.on_leave:
+    if row.on_leave:
         return ON_LEAVE
-    if staff.health_status != HealthStatus.FIT:
+    if row.health_status != HealthStatus.FIT:
         return NOT_FIT
-    if not flags.on_shift:
+    if not row.on_shift:
         return OFF_SHIFT
-    if flags.at_cap:
+    if row.at_cap:
         return AT_CAP
     return None
 
@@ -191,7 +188,7 @@ def zone_candidates(
     }
     rows: list[Any] = list(User.objects.raw(sql, params))  # users with the extra columns
     return [
-        Candidate(row, row.zone_rank, HANDED_OVER if row.pk in exclude_ids else _reason(row, row))
+        Candidate(row, row.zone_rank, HANDED_OVER if row.pk in exclude_ids else _reason(row))
         for row in rows
     ]
 
