@@ -15,10 +15,10 @@ from django.core.management import call_command
 from e2e.conftest import log_in, screenshot
 from wennuan.demo.services import build_demo_city
 from wennuan.grid.models import Household, Station
+from wennuan.operations.alarms import evaluate_alarms
 from wennuan.operations.models import StationReading
 from wennuan.operations.mqtt import TelemetryListener, wait_until
 from wennuan.operations.rules import seed_alarm_rules
-from wennuan.operations.services import evaluate_alarms
 from wennuan.service.catalogue import seed_catalogue
 from wennuan.service.choices import Status
 from wennuan.service.incidents import correlate_incidents

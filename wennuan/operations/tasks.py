@@ -7,8 +7,9 @@ from datetime import timedelta
 from django.utils import timezone
 from django_tasks import task
 
+from wennuan.operations.alarms import evaluate_alarms
 from wennuan.operations.partitions import ensure_partitions
-from wennuan.operations.services import evaluate_alarms, roll_up_hours
+from wennuan.operations.services import roll_up_hours
 
 
 @task()

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from wennuan.grid.models import Station
+from wennuan.operations.alarms import AlarmRefused, acknowledge_alarm, clear_alarm
 from wennuan.operations.models import Alarm
 from wennuan.operations.selectors import (
     incidents_for_user,
@@ -20,7 +21,6 @@ from wennuan.operations.selectors import (
     open_incidents,
     station_trend,
 )
-from wennuan.operations.services import AlarmRefused, acknowledge_alarm, clear_alarm
 from wennuan.people.selectors import request_user
 
 
@@ -133,7 +133,7 @@ def stops(request: HttpRequest) -> HttpResponse:
     """Announce a planned stop (every household beneath is texted) and end current ones."""
     from wennuan.operations.forms import StopForm
     from wennuan.operations.models import PlannedStop
-    from wennuan.operations.services import StopRefused, announce_stop
+    from wennuan.operations.stops import StopRefused, announce_stop
 
     user = request_user(request)
     if not user.sees_whole_city:
@@ -173,7 +173,7 @@ def stops(request: HttpRequest) -> HttpResponse:
 def stop_end(request: HttpRequest, pk: int) -> HttpResponse:
     """Heat is back: every household beneath the stop is texted again."""
     from wennuan.operations.models import PlannedStop
-    from wennuan.operations.services import StopRefused, end_stop
+    from wennuan.operations.stops import StopRefused, end_stop
 
     user = request_user(request)
     stop = PlannedStop.objects.filter(pk=pk).first()

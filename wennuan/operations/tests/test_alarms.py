@@ -12,15 +12,10 @@ from django.utils import timezone
 
 from wennuan.grid.tests.factories import make_station, make_user
 from wennuan.notify.models import Notification
+from wennuan.operations.alarms import AlarmRefused, acknowledge_alarm, clear_alarm, evaluate_alarms
 from wennuan.operations.choices import AlarmStatus
 from wennuan.operations.models import Alarm, AlarmEvent, AlarmRule
-from wennuan.operations.services import (
-    AlarmRefused,
-    acknowledge_alarm,
-    clear_alarm,
-    evaluate_alarms,
-    ingest,
-)
+from wennuan.operations.services import ingest
 from wennuan.people.choices import Role
 from wennuan.service.tests.factories import on_shift
 
@@ -156,7 +151,7 @@ def test_the_lifecycle_refuses_what_it_does_not_allow_and_changes_nothing():
 
 def test_a_planned_stop_tells_every_household_beneath_it_and_again_when_heat_is_back():
     from wennuan.grid.tests.factories import make_building, make_household
-    from wennuan.operations.services import StopRefused, announce_stop, end_stop
+    from wennuan.operations.stops import StopRefused, announce_stop, end_stop
 
     station, elsewhere = make_station(), make_station()
     beneath = [make_household(make_building(station=station)) for _ in range(3)]
@@ -181,7 +176,7 @@ def test_a_planned_stop_tells_every_household_beneath_it_and_again_when_heat_is_
 
 def test_a_heat_source_stop_reaches_the_households_of_all_its_stations():
     from wennuan.grid.tests.factories import make_building, make_household
-    from wennuan.operations.services import announce_stop
+    from wennuan.operations.stops import announce_stop
 
     first, second = make_station(), make_station()  # both fed by the factory's heat source
     for station in (first, second):

@@ -101,8 +101,8 @@ def test_the_simulator_a_fault_an_alarm_and_a_complaint_make_one_incident():
     "not warm" request from that station meets the alarm and opens an incident."""
     from django.core.management import call_command
 
+    from wennuan.operations.alarms import evaluate_alarms
     from wennuan.operations.models import Alarm
-    from wennuan.operations.services import evaluate_alarms
     from wennuan.service.incidents import correlate_incidents
     from wennuan.service.models import Incident
     from wennuan.service.tests.factories import file_not_warm, make_area
