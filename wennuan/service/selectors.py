@@ -84,3 +84,20 @@ def answers_display(request: ServiceRequest) -> list[tuple[str, str]]:
         values = value if isinstance(value, list) else [value]
         shown.append((question.label, "、".join(labels.get(str(v), str(v)) for v in values)))
     return shown
+
+
+def network_summary(user: Any) -> dict[str, int]:
+    """Open station alarms and network incidents in this user's area, for the board's strip."""
+    from wennuan.grid.models import Station
+    from wennuan.operations.choices import OPEN_ALARM_STATUSES
+    from wennuan.operations.models import Alarm
+    from wennuan.operations.selectors import incidents_for_user
+    from wennuan.service.choices import IncidentStatus
+
+    stations = Station.objects.for_user(user)
+    return {
+        "alarms": Alarm.objects.filter(
+            status__in=OPEN_ALARM_STATUSES, station__in=stations
+        ).count(),
+        "incidents": incidents_for_user(user).filter(status=IncidentStatus.OPEN).count(),
+    }

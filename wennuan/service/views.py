@@ -34,7 +34,13 @@ from wennuan.service.forms import (
     ScheduleVisitForm,
 )
 from wennuan.service.models import ServiceCategory, ServiceRequest
-from wennuan.service.selectors import answers_display, board_requests, my_work, request_context
+from wennuan.service.selectors import (
+    answers_display,
+    board_requests,
+    my_work,
+    network_summary,
+    request_context,
+)
 from wennuan.service.services import (
     RequestInvalid,
     TransitionRefused,
@@ -83,6 +89,7 @@ def board(request: HttpRequest) -> HttpResponse:
     context = {
         "filter": filterset,
         "page": page,
+        "network": network_summary(user),
         "reassign_form": ReassignForm(),
         "handover_form": HandoverForm(),
         "query": request.GET.urlencode(),

@@ -281,3 +281,24 @@ def test_a_heat_source_incident_shows_and_resolves_like_a_station_one(client):
     )
     incident.refresh_from_db()
     assert incident.status == IncidentStatus.RESOLVED
+
+
+def test_the_dispatch_board_says_how_many_alarms_and_incidents_are_open(client):
+    from wennuan.service.incidents import open_incident
+    from wennuan.service.tests.factories import make_area
+
+    area = make_area()
+    client.force_login(area.dispatcher)
+    board = client.get(reverse("service:board"), HTTP_ACCEPT_LANGUAGE="en")
+    assert 'data-testid="network-strip"' not in board.content.decode()
+    station = area.household.building.station
+    Alarm.objects.create(
+        rule=AlarmRule.objects.first(),
+        station=station,
+        severity="warning",
+        raised_at=timezone.now(),
+        last_seen_at=timezone.now(),
+    )
+    open_incident(station_id=station.pk, cause="x")
+    board = client.get(reverse("service:board"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "1 open station alarm" in board and "1 open network incident" in board
