@@ -338,6 +338,9 @@ MQTT_PASSWORD = env_str("MQTT_PASSWORD", "")
 MQTT_BATCH_SIZE = env_int("MQTT_BATCH_SIZE", 500)
 MQTT_BATCH_SECONDS = env_int("MQTT_BATCH_SECONDS", 1)
 
+# A planned stop texts the households beneath it this many per background batch.
+STOP_FANOUT_BATCH = env_int("STOP_FANOUT_BATCH", 1000)
+
 # Domain settings.
 COVERAGE_MAX_HOUSEHOLDS_PER_OWNER = env_int("COVERAGE_MAX_HOUSEHOLDS_PER_OWNER", 2500)
 DEMO_PASSWORD = env_str("DEMO_PASSWORD", "wennuan-demo")

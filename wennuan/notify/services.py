@@ -24,6 +24,7 @@ from django.db import connection, transaction
 from django.utils import timezone, translation
 from django.utils.functional import Promise
 
+from wennuan.core.queueing import enqueue_with_commit
 from wennuan.core.validators import is_valid_phone, normalise_phone
 from wennuan.notify.choices import (
     Channel,
@@ -118,25 +119,10 @@ def queued_together() -> Iterator[None]:
 
 
 def _deliver_after_commit(notification_ids: list[int]) -> None:
-    from django_tasks_db.backend import DatabaseBackend
-
     from wennuan.notify.tasks import deliver_notifications_task
 
-    if isinstance(deliver_notifications_task.get_backend(), DatabaseBackend):
-        # The task row goes in the caller's transaction: it commits or rolls back with
-        # the messages (a worker sees it only after commit), and costs no second commit.
-        _enqueue_delivery(notification_ids)
-    else:
-        # Another queue (Redis) would run the task before our rows are visible: enqueue
-        # after commit. robust: the caller's change is committed by then; if the queue is
-        # unreachable, log it and let the periodic sweep deliver the rows instead.
-        transaction.on_commit(lambda: _enqueue_delivery(notification_ids), robust=True)
-
-
-def _enqueue_delivery(notification_ids: list[int]) -> None:
-    from wennuan.notify.tasks import deliver_notifications_task
-
-    deliver_notifications_task.enqueue(notification_ids=notification_ids)
+    # If the queue is unreachable after commit, the periodic sweep delivers the rows instead.
+    enqueue_with_commit(deliver_notifications_task, notification_ids=notification_ids)
 
 
 def _clean_recipient(*, channel: str, recipient: str) -> str:

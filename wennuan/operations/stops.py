@@ -8,9 +8,11 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from wennuan.core.queueing import enqueue_with_commit
 from wennuan.grid.models import HeatSource, Station
 from wennuan.notify.choices import Channel as NotifyChannel
 from wennuan.notify.choices import Template
@@ -30,12 +32,40 @@ def _households_beneath(stop: PlannedStop) -> Any:
     return Household.objects.filter(building__station__heat_source_id=stop.heat_source_id)
 
 
-def _tell_households(stop: PlannedStop, template: str, context: dict[str, Any]) -> int:
+def _context(stop: PlannedStop, template: str) -> dict[str, Any]:
+    where = stop.station.name if stop.station else stop.heat_source.name  # type: ignore[union-attr]
+    if template == Template.HEAT_BACK:
+        return {"where": where}
+    return {
+        "where": where,
+        "start": stop.starts_at,
+        "end": stop.expected_end_at,
+        "reason": stop.reason,
+    }
+
+
+def tell_households(*, stop_id: int, template: str, after: int = 0) -> int | None:
+    """Text the next STOP_FANOUT_BATCH households beneath a stop (those with a key above
+    ``after``), in one transaction; returns the last key told, or None when all are told.
+
+    A heat source may feed 100,000 homes: a background task runs this batch by batch
+    (``tell_households_task`` enqueues the next one), so no request or transaction holds them all.
+    """
+    stop = PlannedStop.objects.select_related("station", "heat_source").get(pk=stop_id)
+    context = _context(stop, template)
+    homes = list(
+        _households_beneath(stop)
+        .filter(pk__gt=after)
+        .order_by("pk")
+        .values_list("pk", "phone")[: settings.STOP_FANOUT_BATCH]
+    )
+    if not homes:
+        return None
     told = 0
-    with queued_together():
-        for phone in (
-            _households_beneath(stop).exclude(phone="").values_list("phone", flat=True).iterator()
-        ):
+    with transaction.atomic(), queued_together():
+        for _pk, phone in homes:
+            if not phone:
+                continue
             try:
                 queue_notification(
                     channel=NotifyChannel.SMS,
@@ -48,7 +78,17 @@ def _tell_households(stop: PlannedStop, template: str, context: dict[str, Any]) 
             except ValueError:
                 continue  # a malformed phone in the master data: skip it, tell the rest
             told += 1
-    return told
+        if template == Template.STOP_NOTICE:
+            PlannedStop.objects.filter(pk=stop.pk).update(
+                households_told=F("households_told") + told
+            )
+    return int(homes[-1][0])
+
+
+def _start_telling(stop: PlannedStop, template: str) -> None:
+    from wennuan.operations.tasks import tell_households_task
+
+    enqueue_with_commit(tell_households_task, stop_id=stop.pk, template=template, after=0)
 
 
 def announce_stop(
@@ -60,7 +100,8 @@ def announce_stop(
     reason: str,
     actor: Any = None,
 ) -> PlannedStop:
-    """Record a stop of a station or heat source and text every household beneath it."""
+    """Record a stop of a station or heat source; every household beneath it is texted by a
+    background task, batch by batch (``households_told`` counts them as it goes)."""
     if (station is None) == (heat_source is None):
         raise StopRefused(_("Choose a station or a heat source."))
     if expected_end_at <= starts_at:
@@ -76,17 +117,7 @@ def announce_stop(
             reason=reason.strip()[:200],
             announced_by=actor,
         )
-        stop.households_told = _tell_households(
-            stop,
-            Template.STOP_NOTICE,
-            {
-                "where": (station or heat_source).name,  # type: ignore[union-attr]
-                "start": starts_at,
-                "end": expected_end_at,
-                "reason": stop.reason,
-            },
-        )
-        stop.save(update_fields=["households_told"])
+        _start_telling(stop, Template.STOP_NOTICE)
     return stop
 
 
@@ -98,6 +129,5 @@ def end_stop(*, stop: PlannedStop, actor: Any = None) -> PlannedStop:
             raise StopRefused(_("This stop has already ended."))
         stop.ended_at = timezone.now()
         stop.save(update_fields=["ended_at"])
-        where = stop.station.name if stop.station else stop.heat_source.name  # type: ignore[union-attr]
-        _tell_households(stop, Template.HEAT_BACK, {"where": where})
+        _start_telling(stop, Template.HEAT_BACK)
     return stop

@@ -29,3 +29,14 @@ def ensure_partitions_task() -> list[str]:
 def evaluate_alarms_task() -> dict[str, int]:
     """Every minute: raise, extend and clear station alarms by the enabled rules."""
     return evaluate_alarms()
+
+
+@task()
+def tell_households_task(stop_id: int, template: str, after: int = 0) -> int | None:
+    """One batch of a planned stop's texts; enqueues the next batch until every home is told."""
+    from wennuan.operations.stops import tell_households
+
+    last = tell_households(stop_id=stop_id, template=template, after=after)
+    if last is not None:
+        tell_households_task.enqueue(stop_id=stop_id, template=template, after=last)
+    return last

@@ -142,7 +142,7 @@ def stops(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            stop = announce_stop(
+            announce_stop(
                 station=data["station"],
                 heat_source=data["heat_source"],
                 starts_at=data["starts_at"],
@@ -154,7 +154,7 @@ def stops(request: HttpRequest) -> HttpResponse:
             form.add_error(None, str(refusal))
         else:
             messages.success(
-                request, _("Stop announced; %(n)s households texted.") % {"n": stop.households_told}
+                request, _("Stop announced; every household beneath it is being texted.")
             )
             return redirect("operations:stops")
     current = PlannedStop.objects.select_related("station", "heat_source").filter(

@@ -20,6 +20,17 @@ from wennuan.people.choices import Role
 from wennuan.service.tests.factories import on_shift
 
 pytestmark = pytest.mark.django_db
+
+
+def run_worker() -> None:
+    """Run every queued task, as the `worker` process would."""
+    from django.core.management import call_command
+
+    call_command(
+        "db_worker", "--batch", "--queue-name", "default", "--no-startup-delay", verbosity=0
+    )
+
+
 NOW = timezone.now().replace(second=0, microsecond=0)
 
 
@@ -149,6 +160,7 @@ def test_the_lifecycle_refuses_what_it_does_not_allow_and_changes_nothing():
     assert alarm.status == AlarmStatus.CLEARED and alarm.cleared_at is not None
 
 
+@pytest.mark.django_db(transaction=True)  # the worker closes connections
 def test_a_planned_stop_tells_every_household_beneath_it_and_again_when_heat_is_back():
     from wennuan.grid.tests.factories import make_building, make_household
     from wennuan.operations.stops import StopRefused, announce_stop, end_stop
@@ -162,18 +174,22 @@ def test_a_planned_stop_tells_every_household_beneath_it_and_again_when_heat_is_
     stop = announce_stop(
         station=station, starts_at=NOW, expected_end_at=NOW + timedelta(hours=4), reason="管道检修"
     )
+    run_worker()
+    stop.refresh_from_db()
     assert stop.households_told == 3
     told = set(
         Notification.objects.filter(template="stop_notice").values_list("recipient", flat=True)
     )
     assert told == {h.phone for h in beneath}
     end_stop(stop=stop)
+    run_worker()
     assert Notification.objects.filter(template="heat_back").count() == 3
     with pytest.raises(StopRefused):
         end_stop(stop=stop)
     assert Notification.objects.filter(template="heat_back").count() == 3
 
 
+@pytest.mark.django_db(transaction=True)  # the worker closes connections
 def test_a_heat_source_stop_reaches_the_households_of_all_its_stations():
     from wennuan.grid.tests.factories import make_building, make_household
     from wennuan.operations.stops import announce_stop
@@ -187,7 +203,32 @@ def test_a_heat_source_stop_reaches_the_households_of_all_its_stations():
         expected_end_at=NOW + timedelta(hours=2),
         reason="热源检修",
     )
+    run_worker()
+    stop.refresh_from_db()
     assert stop.households_told == 2
+
+
+@pytest.mark.django_db(transaction=True)  # the worker closes connections
+def test_a_large_stop_is_told_in_batches_each_its_own_task(settings):
+    from django_tasks_db.models import DBTaskResult
+
+    from wennuan.grid.tests.factories import make_building, make_household
+    from wennuan.operations.stops import announce_stop
+
+    settings.STOP_FANOUT_BATCH = 2
+    station = make_station()
+    building = make_building(station=station)
+    for i in range(5):
+        make_household(building, phone=f"1390000{i:04d}")
+    stop = announce_stop(
+        station=station, starts_at=NOW, expected_end_at=NOW + timedelta(hours=1), reason="检修"
+    )
+    run_worker()
+    stop.refresh_from_db()
+    assert stop.households_told == 5
+    assert Notification.objects.filter(template="stop_notice").count() == 5
+    batches = DBTaskResult.objects.filter(task_path__endswith="tell_households_task")
+    assert batches.count() == 4  # 2 + 2 + 1, then one that finds nobody left
 
 
 def test_a_critical_alarm_opens_one_work_order_for_the_zones_named_repair_owner():

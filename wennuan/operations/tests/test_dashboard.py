@@ -200,6 +200,7 @@ def test_the_dashboard_proposes_to_resolve_once_telemetry_is_back_on_the_curve(c
     assert 'data-testid="recovered"' in page.content.decode()
 
 
+@pytest.mark.django_db(transaction=True)  # the worker closes connections
 def test_a_dispatcher_announces_a_stop_and_then_says_heat_is_back(client):
     from wennuan.grid.tests.factories import make_household
     from wennuan.notify.models import Notification
@@ -241,9 +242,13 @@ def test_a_dispatcher_announces_a_stop_and_then_says_heat_is_back(client):
             "reason": "管道检修",
         },
     )
+    from wennuan.operations.tests.test_alarms import run_worker
+
+    run_worker()
     stop = PlannedStop.objects.get()
     assert stop.households_told == 2
     client.post(reverse("operations:stop_end", args=[stop.pk]))
+    run_worker()
     assert Notification.objects.filter(template="heat_back").count() == 2
 
 
