@@ -474,12 +474,32 @@ def _roster(staff: dict[str, list[User]], stats: CityStats) -> None:
     stats.counts["shifts"] = len(rows)
 
 
-def _grant_master_data(managers: list[User]) -> None:
-    """Managers edit master data in the admin: a group with the grid's model permissions."""
+# What managers edit in the admin: master data, the service catalogue, alarm rules and
+# heating curves. Not requests, alarms or readings: those change only through services.
+MASTER_DATA_APPS = ["grid", "people", "community"]
+MASTER_DATA_MODELS = [
+    ("service", "servicecategory"),
+    ("service", "categoryattribute"),
+    ("operations", "alarmrule"),
+    ("operations", "heatingcurve"),
+]
+
+
+def master_data_group() -> Group:
+    """The demo managers' group, with its permissions brought up to date."""
     group, _created = Group.objects.get_or_create(name=MASTER_DATA_GROUP)
+    models_q = Q()
+    for app_label, model in MASTER_DATA_MODELS:
+        models_q |= Q(content_type__app_label=app_label, content_type__model=model)
     group.permissions.set(
-        Permission.objects.filter(content_type__app_label__in=["grid", "people", "community"])
+        Permission.objects.filter(Q(content_type__app_label__in=MASTER_DATA_APPS) | models_q)
     )
+    return group
+
+
+def _grant_master_data(managers: list[User]) -> None:
+    """Managers edit master data in the admin (see MASTER_DATA_MODELS)."""
+    group = master_data_group()
     User.objects.filter(pk__in=[m.pk for m in managers]).update(is_staff=True)
     group.user_set.add(*managers)
 

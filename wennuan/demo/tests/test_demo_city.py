@@ -83,3 +83,20 @@ def test_command_rejects_a_tiny_city():
     with pytest.raises(CommandError, match="at least 100"):
         call_command("demo_city", "--households", "10")
     assert not Household.objects.exists()
+
+
+def test_the_demo_manager_edits_catalogue_rules_and_curves_in_the_admin_but_not_requests(
+    demo_city, client
+):
+    from wennuan.people.models import User
+
+    manager = User.objects.get(username="manager")
+    assert manager.has_perm("service.change_servicecategory")
+    assert manager.has_perm("operations.change_alarmrule")
+    assert manager.has_perm("operations.change_heatingcurve")
+    assert not manager.has_perm("service.change_servicerequest")
+    assert not manager.has_perm("operations.change_alarm")
+    client.force_login(manager)
+    assert client.get("/admin/operations/alarmrule/").status_code == 200
+    assert client.get("/admin/service/servicecategory/").status_code == 200
+    assert client.get("/admin/service/servicerequest/").status_code == 403

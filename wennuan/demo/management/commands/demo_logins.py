@@ -8,7 +8,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from wennuan.demo.services import DEMO_LOGINS, sample_household
+from wennuan.demo.services import DEMO_LOGINS, master_data_group, sample_household
 from wennuan.people.models import User
 
 
@@ -27,6 +27,7 @@ class Command(BaseCommand):
         if not existing:
             self.stdout.write("No demo logins in this database.")
             return
+        master_data_group()  # a demo city built by an older version gets today's permissions
         self.stdout.write(f"Demo logins (password: {settings.DEMO_PASSWORD}):")
         for username, role, _name in DEMO_LOGINS:
             if username in existing:
