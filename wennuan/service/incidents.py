@@ -40,7 +40,7 @@ def _eta_text(incident: Incident, language: str) -> str:
 
 def _tell(incident: Incident, requests: list[ServiceRequest]) -> None:
     """One message to each of these requests' residents about the incident."""
-    from wennuan.service.services import _notify_resident
+    from wennuan.service.services.base import _notify_resident
 
     with queued_together():
         for request in requests:
@@ -59,7 +59,7 @@ def _link(incident: Incident, requests: list[ServiceRequest], *, note: str) -> i
     """Link requests to the incident, record it on each, and tell their residents once."""
     if not requests:
         return 0
-    from wennuan.service.services import _record
+    from wennuan.service.services.base import _record
 
     ServiceRequest.objects.filter(pk__in=[r.pk for r in requests]).update(incident=incident)
     for r in requests:

@@ -1,0 +1,148 @@
+"""Dispatch to the named owner (包干到人) and reassignment (decisions in ``service.dispatch``)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from wennuan.notify.choices import Template
+from wennuan.people.models import User
+from wennuan.service import dispatch, sla
+from wennuan.service.choices import (
+    EventKind,
+    Priority,
+    SlaState,
+    Status,
+)
+from wennuan.service.models import (
+    ServiceRequest,
+)
+from wennuan.service.services.base import (
+    TransitionRefused,
+    _move,
+    _notify_staff,
+    _record,
+    category_name,
+)
+
+
+def dispatch_request(
+    *,
+    request: ServiceRequest,
+    urgent: bool | None = None,
+    actor: User | None = None,
+    at: datetime | None = None,
+    exclude: User | None = None,
+    decision: dispatch.Decision | None = None,
+) -> dispatch.Decision:
+    """Send the request to its zone's named person for the category's duty (see dispatch.py).
+
+    Records the decision and its reasons; sets the SLA due times from now. With nobody
+    available the request stays "submitted" on the dispatch board. ``decision``, if
+    given, is one already made at ``at`` (intake decides before its write transaction).
+    """
+    now = at or timezone.now()
+    # No savepoint when called inside intake's transaction: nothing here is retried alone.
+    with transaction.atomic(savepoint=False):
+        decision = decision or dispatch.choose_assignee(
+            zone_id=request.zone_id,
+            duty=request.category.duty,
+            at=now,
+            exclude_ids={exclude.pk} if exclude else frozenset(),
+        )
+        if decision.assignee is None:
+            _record(request, kind=EventKind.ASSIGNMENT, actor=actor, note=decision.note)
+            return decision
+        if urgent is None:
+            urgent = request.priority == Priority.URGENT
+        _assign(request, decision.assignee, actor=actor, note=decision.note, now=now, urgent=urgent)
+    return decision
+
+
+def _assign(
+    request: ServiceRequest,
+    assignee: User,
+    *,
+    actor: User | None,
+    note: str,
+    now: datetime,
+    urgent: bool,
+) -> None:
+    first_assignment = request.assigned_at is None
+    request.assignee = assignee
+    request.assigned_at = now
+    if first_assignment or request.status == Status.REOPENED:
+        first, on_site, resolution = sla.due_times(request.category, now, urgent=urgent)
+        request.first_contact_due, request.on_site_due, request.resolution_due = (
+            first,
+            on_site,
+            resolution,
+        )
+        request.first_contact_at = None
+        request.sla_state = SlaState.ON_TIME
+        request.escalation_level = 0
+    # The resident sees that someone has it; the reasons (who was off shift) stay inside.
+    _move(request, Status.ASSIGNED, actor=actor, public=True, now=now)
+    _record(request, kind=EventKind.ASSIGNMENT, actor=actor, note=note)
+    _notify_staff(
+        assignee,
+        Template.WORK_ASSIGNED,
+        {
+            "number": request.number,
+            "category": category_name(request.category, settings.LANGUAGE_CODE),
+            "address": request.household.address if request.household else request.location_text,
+            "due": f"{timezone.localtime(request.first_contact_due):%m-%d %H:%M}"
+            if request.first_contact_due
+            else "",
+        },
+        related_key=request.number or "",
+    )
+
+
+def reassign_request(
+    *, request: ServiceRequest, assignee: User, actor: User, reason: str
+) -> ServiceRequest:
+    """Hand an open request to someone else, with a reason (recorded, not shown to residents)."""
+    if not reason.strip():
+        raise TransitionRefused(_("Give a reason for the reassignment."))
+    if not assignee.is_active:
+        raise TransitionRefused(_("%(name)s is deactivated.") % {"name": assignee.display_name})
+    with transaction.atomic():
+        request = ServiceRequest.objects.select_for_update().get(pk=request.pk)
+        note = _("reassigned from %(old)s to %(new)s: %(reason)s") % {
+            "old": request.assignee.display_name if request.assignee else "—",
+            "new": assignee.display_name,
+            "reason": reason.strip(),
+        }
+        _assign(request, assignee, actor=actor, note=note, now=timezone.now(), urgent=False)
+    return request
+
+
+def reassign_open_work(*, staff: User, actor: User, reason: str) -> list[ServiceRequest]:
+    """Send all of one person's open work on to their deputies (e.g. they fell ill)."""
+    if not reason.strip():
+        raise TransitionRefused(_("Give a reason for the reassignment."))
+    moved = []
+    with transaction.atomic():
+        for request in (
+            ServiceRequest.objects.select_for_update()
+            .filter(
+                assignee=staff,
+                status__in=[
+                    Status.ASSIGNED,
+                    Status.ACCEPTED,
+                    Status.GUIDANCE,
+                    Status.VISIT_SCHEDULED,
+                ],
+            )
+            .select_related("category")
+        ):
+            _record(request, kind=EventKind.NOTE, actor=actor, note=reason.strip())
+            decision = dispatch_request(request=request, actor=actor, exclude=staff)
+            if decision.assignee is not None and decision.assignee != staff:
+                moved.append(request)
+    return moved
