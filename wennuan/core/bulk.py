@@ -34,10 +34,6 @@ def _as_stored(fields: Sequence[Any], rows: Iterable[Sequence[Any]]) -> Iterable
         return text
 
     def converted() -> Iterator[Sequence[Any]]:
-        if positions == [1]:  # (key, time, …): the shape of every telemetry row
-            for row in rows:
-                yield (row[0], stored(row[1]), *row[2:])
-            return
         for row in rows:
             values = list(row)
             for i in positions:

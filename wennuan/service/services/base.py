@@ -76,8 +76,12 @@ def _events_together() -> Iterator[None]:
     """Write the events recorded inside in one insert as the block ends (none if it raises).
 
     Intake records three (submitted, assigned, the dispatch decision); one statement
-    instead of three is a measurable share of its cost under load.
+    instead of three is a measurable share of its cost under load. A block inside another
+    joins the outer one, so events keep their order and are still written once.
     """
+    if _pending_events.get() is not None:
+        yield
+        return
     pending: list[RequestEvent] = []
     token = _pending_events.set(pending)
     try:

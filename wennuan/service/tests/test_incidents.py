@@ -172,3 +172,17 @@ def test_an_incident_is_of_a_station_or_a_heat_source_not_both_nor_neither():
     with pytest.raises(IncidentRefused):
         open_incident(cause="x", station_id=station.pk, heat_source_id=station.heat_source_id)
     assert not Incident.objects.exists()
+
+
+def test_linking_many_requests_writes_their_events_in_one_insert():
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    area = make_area()
+    for home in homes_of_one_station(area, 6):
+        file_not_warm(home)
+    with CaptureQueriesContext(connection) as queries:
+        open_incident(station_id=area.household.building.station_id, cause="泵站故障")
+    inserts = [q for q in queries if q["sql"].startswith('INSERT INTO "service_requestevent"')]
+    assert len(inserts) == 1
+    assert Incident.objects.get().requests.count() == 6
