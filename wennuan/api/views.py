@@ -7,7 +7,7 @@ POSTs take an Idempotency-Key header (see idempotency.py).
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db.models import Prefetch, QuerySet
 from django.http import Http404
@@ -114,6 +114,26 @@ IDEMPOTENCY_KEY = OpenApiParameter(
 )
 
 
+F = TypeVar("F", bound=Callable[..., Response])
+
+
+def transition(summary: str, body: Any = None, url_path: str | None = None) -> Callable[[F], F]:
+    """A POST action on one request, documented alike: its body, the Idempotency-Key header,
+    and the request as it is afterwards."""
+
+    def decorate(method: F) -> F:
+        routed: Any = action(detail=True, methods=["post"], url_path=url_path)(method)
+        documented: F = extend_schema(
+            parameters=[IDEMPOTENCY_KEY],
+            summary=summary,
+            request=body,
+            responses=serializers.RequestDetailSerializer,
+        )(routed)
+        return documented
+
+    return decorate
+
+
 @extend_schema_view(
     list=extend_schema(summary="Requests in your area, most urgent first (dispatch board)"),
     retrieve=extend_schema(summary="One request with its history"),
@@ -209,23 +229,13 @@ class RequestViewSet(
         found = self.get_queryset().prefetch_related("events").get(pk=found.pk)
         return Response(serializers.RequestDetailSerializer(found).data)
 
-    @extend_schema(
-        parameters=[IDEMPOTENCY_KEY],
-        summary="Accept (the assignee)",
-        request=None,
-        responses=serializers.RequestDetailSerializer,
-    )
-    @action(detail=True, methods=["post"])
+    @transition("Accept (the assignee)")
     def accept(self, request: Request, number: str) -> Response:
         return self._change(request, None, lambda r, u, v: accept_request(request=r, actor=u))
 
-    @extend_schema(
-        parameters=[IDEMPOTENCY_KEY],
-        summary="Record remote guidance (the SLA clock waits for the resident)",
-        request=serializers.NoteSerializer,
-        responses=serializers.RequestDetailSerializer,
+    @transition(
+        "Record remote guidance (the SLA clock waits for the resident)", serializers.NoteSerializer
     )
-    @action(detail=True, methods=["post"])
     def guidance(self, request: Request, number: str) -> Response:
         return self._change(
             request,
@@ -233,13 +243,7 @@ class RequestViewSet(
             lambda r, u, v: give_guidance(request=r, actor=u, note=v["note"]),
         )
 
-    @extend_schema(
-        parameters=[IDEMPOTENCY_KEY],
-        summary="Schedule a home visit",
-        request=serializers.ScheduleSerializer,
-        responses=serializers.RequestDetailSerializer,
-    )
-    @action(detail=True, methods=["post"])
+    @transition("Schedule a home visit", serializers.ScheduleSerializer)
     def schedule(self, request: Request, number: str) -> Response:
         return self._change(
             request,
@@ -247,13 +251,11 @@ class RequestViewSet(
             lambda r, u, v: schedule_visit(request=r, actor=u, when=v["when"]),
         )
 
-    @extend_schema(
-        parameters=[IDEMPOTENCY_KEY],
-        summary="Check in to the home, confirming protective equipment",
-        request=serializers.CheckInSerializer,
-        responses=serializers.RequestDetailSerializer,
+    @transition(
+        "Check in to the home, confirming protective equipment",
+        serializers.CheckInSerializer,
+        url_path="check-in",
     )
-    @action(detail=True, methods=["post"], url_path="check-in")
     def check_in(self, request: Request, number: str) -> Response:
         return self._change(
             request,
@@ -261,13 +263,7 @@ class RequestViewSet(
             lambda r, u, v: check_in(request=r, actor=u, equipment=v.get("equipment", [])),
         )
 
-    @extend_schema(
-        parameters=[IDEMPOTENCY_KEY],
-        summary="Check out of the home",
-        request=serializers.OptionalNoteSerializer,
-        responses=serializers.RequestDetailSerializer,
-    )
-    @action(detail=True, methods=["post"], url_path="check-out")
+    @transition("Check out of the home", serializers.OptionalNoteSerializer, url_path="check-out")
     def check_out(self, request: Request, number: str) -> Response:
         return self._change(
             request,
@@ -275,13 +271,7 @@ class RequestViewSet(
             lambda r, u, v: check_out(request=r, actor=u, note=v.get("note", "")),
         )
 
-    @extend_schema(
-        parameters=[IDEMPOTENCY_KEY],
-        summary="Resolve, with the indoor temperature measured",
-        request=serializers.ResolveSerializer,
-        responses=serializers.RequestDetailSerializer,
-    )
-    @action(detail=True, methods=["post"])
+    @transition("Resolve, with the indoor temperature measured", serializers.ResolveSerializer)
     def resolve(self, request: Request, number: str) -> Response:
         return self._change(
             request,
@@ -294,13 +284,7 @@ class RequestViewSet(
             ),
         )
 
-    @extend_schema(
-        parameters=[IDEMPOTENCY_KEY],
-        summary="Reassign with a reason (dispatchers and managers)",
-        request=serializers.ReassignSerializer,
-        responses=serializers.RequestDetailSerializer,
-    )
-    @action(detail=True, methods=["post"])
+    @transition("Reassign with a reason (dispatchers and managers)", serializers.ReassignSerializer)
     def reassign(self, request: Request, number: str) -> Response:
         _require_whole_city(request)
 
@@ -314,24 +298,14 @@ class RequestViewSet(
 
         return self._change(request, serializers.ReassignSerializer, change)
 
-    @extend_schema(
-        parameters=[IDEMPOTENCY_KEY],
-        summary="Dispatch again by the zone's rules (dispatchers and managers)",
-        request=None,
-        responses=serializers.RequestDetailSerializer,
+    @transition(
+        "Dispatch again by the zone's rules (dispatchers and managers)", url_path="dispatch"
     )
-    @action(detail=True, methods=["post"], url_path="dispatch")
     def dispatch_again(self, request: Request, number: str) -> Response:
         _require_whole_city(request)
         return self._change(request, None, lambda r, u, v: dispatch_request(request=r, actor=u))
 
-    @extend_schema(
-        parameters=[IDEMPOTENCY_KEY],
-        summary="Cancel with a reason",
-        request=serializers.ReasonSerializer,
-        responses=serializers.RequestDetailSerializer,
-    )
-    @action(detail=True, methods=["post"])
+    @transition("Cancel with a reason", serializers.ReasonSerializer)
     def cancel(self, request: Request, number: str) -> Response:
         return self._change(
             request,
@@ -339,13 +313,7 @@ class RequestViewSet(
             lambda r, u, v: cancel_request(request=r, actor=u, reason=v["reason"]),
         )
 
-    @extend_schema(
-        parameters=[IDEMPOTENCY_KEY],
-        summary="Mark as a duplicate of another request",
-        request=serializers.DuplicateSerializer,
-        responses=serializers.RequestDetailSerializer,
-    )
-    @action(detail=True, methods=["post"])
+    @transition("Mark as a duplicate of another request", serializers.DuplicateSerializer)
     def duplicate(self, request: Request, number: str) -> Response:
         def change(found: ServiceRequest, user: User, values: dict[str, Any]) -> Any:
             original = (
