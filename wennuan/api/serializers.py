@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
+from django.utils import timezone
+from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from wennuan.grid.choices import Duty
 from wennuan.grid.models import Building, HeatSource, Household, Station, Zone, ZoneAssignment
+from wennuan.operations.models import StationHour, StationReading
 from wennuan.people.models import User
 from wennuan.service.models import RequestEvent, ServiceCategory, ServiceRequest
 from wennuan.service.services import MAX_DESCRIPTION, PPE_ITEMS
@@ -177,6 +181,51 @@ class StationSerializer(serializers.ModelSerializer[Station]):
     class Meta:
         model = Station
         fields = ["code", "name", "heat_source", "capacity_mw", "latitude", "longitude"]
+        read_only_fields = fields
+
+
+class SeriesQuerySerializer(serializers.Serializer[Any]):
+    """The time window of a telemetry series: [since, until)."""
+
+    since = serializers.DateTimeField(
+        required=False, help_text="From this moment (ISO 8601); default 24 hours before until."
+    )
+    until = serializers.DateTimeField(
+        required=False, help_text="Before this moment (ISO 8601); default now."
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        until = attrs.get("until") or timezone.now()
+        since = attrs.get("since") or until - timedelta(hours=24)
+        if since >= until:
+            raise serializers.ValidationError({"since": _("since must be before until.")})
+        return {"since": since, "until": until}
+
+
+class StationReadingSerializer(serializers.ModelSerializer[StationReading]):
+    deviation_c = serializers.FloatField(
+        read_only=True, allow_null=True, help_text="Secondary supply minus its curve target."
+    )
+
+    class Meta:
+        model = StationReading
+        fields = [
+            "time", "primary_supply_c", "primary_return_c", "secondary_supply_c",
+            "secondary_return_c", "primary_pressure_mpa", "secondary_pressure_mpa", "flow_t_h",
+            "heat_mw", "heat_total_gj", "pump_on", "valve_pct", "outdoor_c", "target_supply_c",
+            "deviation_c",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+
+class StationHourSerializer(serializers.ModelSerializer[StationHour]):
+    class Meta:
+        model = StationHour
+        fields = [
+            "hour", "readings", "secondary_supply_c", "secondary_return_c", "primary_supply_c",
+            "primary_return_c", "target_supply_c", "outdoor_c", "flow_t_h", "heat_mw",
+            "min_secondary_supply_c",
+        ]  # fmt: skip
         read_only_fields = fields
 
 

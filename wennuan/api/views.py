@@ -20,9 +20,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from wennuan.api import idempotency, serializers
+from wennuan.api import idempotency, pagination, serializers
 from wennuan.grid.models import Building, Household, Station, Zone, ZoneAssignment
 from wennuan.grid.selectors import search_households
+from wennuan.operations.selectors import station_hours, station_readings
 from wennuan.people.choices import Role
 from wennuan.people.models import User
 from wennuan.service import dispatch
@@ -388,6 +389,31 @@ class StationViewSet(IdempotentMixin, viewsets.ReadOnlyModelViewSet[Station]):
             .select_related("heat_source")
             .order_by("code")
         )
+
+    def _series(self, request: Request, select: Callable[..., QuerySet[Any]], out: Any) -> Response:
+        query = serializers.SeriesQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        rows = select(self.get_object(), **query.validated_data)
+        page = self.paginate_queryset(rows)
+        return self.get_paginated_response(out(page, many=True).data)
+
+    @extend_schema(
+        summary="A station's raw telemetry readings, oldest first (cursor pages)",
+        parameters=[serializers.SeriesQuerySerializer],
+        responses=serializers.StationReadingSerializer(many=True),
+    )
+    @action(detail=True, pagination_class=pagination.ReadingCursor)
+    def readings(self, request: Request, code: str) -> Response:
+        return self._series(request, station_readings, serializers.StationReadingSerializer)
+
+    @extend_schema(
+        summary="A station's hourly telemetry roll-ups, oldest first (cursor pages)",
+        parameters=[serializers.SeriesQuerySerializer],
+        responses=serializers.StationHourSerializer(many=True),
+    )
+    @action(detail=True, pagination_class=pagination.HourCursor)
+    def hours(self, request: Request, code: str) -> Response:
+        return self._series(request, station_hours, serializers.StationHourSerializer)
 
 
 @extend_schema_view(

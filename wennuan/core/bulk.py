@@ -2,25 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 from django.db import connection, models
 
 
-def _as_stored(fields: Sequence[Any], rows: Iterable[Sequence[Any]]) -> Iterable[Sequence[Any]]:
-    """Rows with datetimes in the form the ORM stores (SQLite: naive UTC text).
+def datetime_storer() -> Callable[[Any], Any]:
+    """A function giving a datetime in the form this connection's bulk inserts store it.
 
-    Without this, sqlite3 would store an aware datetime with its offset ("…+08:00"), which
-    compares as text against the ORM's naive UTC values and is off by the offset.
+    PostgreSQL takes aware datetimes as they are (timestamptz). SQLite gets the ORM's form,
+    naive UTC text: without this, sqlite3 would store "…+08:00", which compares as text
+    against the ORM's values and is off by the offset. Conversions are remembered, since a
+    batch repeats its moments (one per station).
     """
     if connection.vendor == "postgresql":
-        return rows  # COPY and psycopg store aware datetimes as timestamptz
-    positions = [i for i, f in enumerate(fields) if isinstance(f, models.DateTimeField)]
-    if not positions:
-        return rows
+        return lambda value: value
     zone = connection.timezone  # UTC unless DATABASES sets TIME_ZONE
-    seen: dict[Any, Any] = {}  # a batch repeats its moments (one per station): convert once
+    seen: dict[Any, Any] = {}
 
     def stored(value: Any) -> Any:
         # What DatabaseOperations.adapt_datetimefield_value returns, without its per-call
@@ -32,6 +31,18 @@ def _as_stored(fields: Sequence[Any], rows: Iterable[Sequence[Any]]) -> Iterable
             naive = value.astimezone(zone).replace(tzinfo=None) if value.tzinfo else value
             text = seen[value] = naive.isoformat(" ")
         return text
+
+    return stored
+
+
+def _as_stored(fields: Sequence[Any], rows: Iterable[Sequence[Any]]) -> Iterable[Sequence[Any]]:
+    """Rows with their datetimes in stored form (see ``datetime_storer``)."""
+    if connection.vendor == "postgresql":
+        return rows
+    positions = [i for i, f in enumerate(fields) if isinstance(f, models.DateTimeField)]
+    if not positions:
+        return rows
+    stored = datetime_storer()
 
     def converted() -> Iterator[Sequence[Any]]:
         for row in rows:
@@ -83,13 +94,19 @@ def insert_rows(
 
 
 def insert_new_rows(
-    model: type[models.Model], columns: Sequence[str], rows: Sequence[Sequence[Any]]
+    model: type[models.Model],
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    *,
+    times_stored: bool = False,
 ) -> int:
     """Insert value tuples, skipping any whose key is already stored; returns how many were new.
 
     For idempotent ingest (the same reading sent twice is one row). PostgreSQL: COPY into
     a temporary table, then one INSERT … SELECT … ON CONFLICT DO NOTHING; elsewhere an
     executemany of INSERT … ON CONFLICT DO NOTHING. Call inside a transaction.
+    ``times_stored``: the rows' datetimes are already in stored form (``datetime_storer``),
+    which saves a pass over a large batch.
     """
     if not rows:
         return 0
@@ -120,6 +137,6 @@ def insert_new_rows(
         placeholders = ", ".join(["%s"] * len(db_columns))
         cursor.executemany(
             f"INSERT INTO {table} ({quoted}) VALUES ({placeholders}) ON CONFLICT DO NOTHING",
-            list(_as_stored(fields, rows)),
+            rows if times_stored else list(_as_stored(fields, rows)),
         )
         return int(cursor.rowcount)

@@ -115,6 +115,16 @@ def open_alarms(user: Any) -> QuerySet[Alarm]:
     )
 
 
+def station_readings(station: Station, *, since: datetime, until: datetime) -> QuerySet[Any]:
+    """A station's raw readings in [since, until), by the (station, time) key's index."""
+    return StationReading.objects.filter(station=station, time__gte=since, time__lt=until)
+
+
+def station_hours(station: Station, *, since: datetime, until: datetime) -> QuerySet[Any]:
+    """A station's hourly roll-ups whose hour starts in [since, until)."""
+    return StationHour.objects.filter(station=station, hour__gte=since, hour__lt=until)
+
+
 def station_trend(
     station: Station, *, now: datetime | None = None, hours: int = 48
 ) -> dict[str, Any]:

@@ -10,7 +10,7 @@ moment are already stored is a duplicate and changes nothing.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from itertools import pairwise
@@ -23,7 +23,7 @@ from django.db.models.functions import TruncHour
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from wennuan.core.bulk import insert_new_rows
+from wennuan.core.bulk import datetime_storer, insert_new_rows
 from wennuan.core.tokens import digest, new_token
 from wennuan.grid.models import HeatSource, Station
 from wennuan.operations.models import (
@@ -65,7 +65,6 @@ SOURCE_FIELDS: dict[str, tuple[float, float]] = {
 PLACE_FIELDS: dict[str, tuple[float, float]] = {"temperature_c": (-60, 60)}
 KIND_KEYS = ("station", "source", "place")
 STATION_FLAGS = frozenset({"pump_on"})
-NO_FLAGS: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -190,43 +189,90 @@ def _flag(value: Any) -> bool | None:
 
 SKIPPED_KEYS = frozenset({*KIND_KEYS, "time"})
 
+# Column order of the rows ``ingest`` stores: key, time, the measured values, then pump,
+# outdoor, target.
+MEASURED_STATION_FIELDS = [name for name in STATION_FIELDS if name != "outdoor_c"]
+STATION_COLUMNS = [
+    "station",
+    "time",
+    *MEASURED_STATION_FIELDS,
+    "pump_on",
+    "outdoor_c",
+    "target_supply_c",
+]
+SOURCE_COLUMNS = ["heat_source", "time", *SOURCE_FIELDS]
+PLACE_COLUMNS = ["place", "time", "temperature_c"]
 
-def _check_values(
-    item: Mapping[str, Any], fields: dict[str, tuple[float, float]], flags: frozenset[str]
-) -> tuple[dict[str, Any], str | None]:
-    """The item's values checked against their ranges, or the first problem found.
+
+@dataclass(frozen=True)
+class RowLayout:
+    """Where each field a reading may carry goes in its stored row, with its physical range.
+
+    Checking a reading writes its values straight into a row in the table's column order
+    (key and time first), so a batch of 10,000 builds its rows without intermediate dicts.
+    """
+
+    columns: list[str]
+    ranges: dict[str, tuple[int, float, float]]  # field → (position, lowest, highest)
+    flags: dict[str, int]  # on/off field → position
+
+    @classmethod
+    def of(
+        cls, columns: list[str], fields: dict[str, tuple[float, float]], flags: Iterable[str] = ()
+    ) -> RowLayout:
+        return cls(
+            columns,
+            {name: (columns.index(name), low, high) for name, (low, high) in fields.items()},
+            {name: columns.index(name) for name in flags},
+        )
+
+
+STATION_LAYOUT = RowLayout.of(STATION_COLUMNS, STATION_FIELDS, STATION_FLAGS)
+SOURCE_LAYOUT = RowLayout.of(SOURCE_COLUMNS, SOURCE_FIELDS)
+PLACE_LAYOUT = RowLayout.of(PLACE_COLUMNS, PLACE_FIELDS)
+OUTDOOR_AT = STATION_COLUMNS.index("outdoor_c")
+TARGET_AT = STATION_COLUMNS.index("target_supply_c")
+
+
+def _check_values(item: Mapping[str, Any], layout: RowLayout) -> tuple[list[Any], str | None]:
+    """The item's values checked against their ranges and laid out as a row, or the first
+    problem found.
 
     The hot loop of ingest (10,000 readings a batch): plain numbers take a fast path.
     """
-    values: dict[str, Any] = {}
+    row: list[Any] = [None] * len(layout.columns)
+    ranges = layout.ranges
     for name, raw in item.items():
-        if name in SKIPPED_KEYS:
-            continue
-        bounds = fields.get(name)
-        if bounds is None:
-            if name not in flags:
-                return values, f"unknown field {name!r}"
+        spec = ranges.get(name)
+        if spec is None:
+            if name in SKIPPED_KEYS:
+                continue
+            position = layout.flags.get(name)
+            if position is None:
+                return row, f"unknown field {name!r}"
             try:
-                values[name] = _flag(raw)
+                row[position] = _flag(raw)
             except ValueError:
-                return values, f"{name}: {raw!r} is not on/off"
+                return row, f"{name}: {raw!r} is not on/off"
             continue
+        position, low, high = spec
         kind = type(raw)
-        if kind is float or kind is int:
+        if kind is float:
+            number = raw
+        elif kind is int:
             number = float(raw)
         elif raw is None or raw == "":
-            values[name] = None
             continue
         else:
             try:
-                number = _number(raw)  # type: ignore[assignment]
+                number = _number(raw)
             except (TypeError, ValueError):
-                return values, f"{name}: {raw!r} is not a number"
+                return row, f"{name}: {raw!r} is not a number"
         # NaN and infinities fail this comparison too.
-        if not bounds[0] <= number <= bounds[1]:
-            return values, f"{name}: {number:g} is outside {bounds[0]:g}..{bounds[1]:g}"
-        values[name] = number
-    return values, None
+        if not low <= number <= high:
+            return row, f"{name}: {number:g} is outside {low:g}..{high:g}"
+        row[position] = number
+    return row, None
 
 
 def _kind_of(item: Mapping[str, Any], *, station: str, source: str) -> tuple[str, str]:
@@ -239,6 +285,36 @@ def _kind_of(item: Mapping[str, Any], *, station: str, source: str) -> tuple[str
     if station:
         return "station", station
     return "", ""
+
+
+def _ids_by_code(
+    model: Any, key: str, items: list[Mapping[str, Any]], *, default: str
+) -> dict[str, int]:
+    """Code → id of the stations (or heat sources) a batch names under ``key``, in one query."""
+    # Distinct values first (a batch names each station many times), as text: JSON may
+    # give a number, or a list, which a set cannot hold.
+    named = {c if type(c) is str else str(c) for item in items if (c := item.get(key)) is not None}
+    wanted = {code.strip() for code in named} - {""}
+    if default:
+        wanted.add(default)
+    if not wanted:
+        return {}
+    return dict(model.objects.filter(code__in=wanted).values_list("code", "pk"))
+
+
+def _checked_time(
+    value: Any, latest_allowed: datetime, store_time: Callable[[Any], Any]
+) -> tuple[Any, str | None]:
+    """A reading's moment in stored form, or why it is refused."""
+    moment = _moment(value)
+    if moment is None:
+        return None, "time: missing, or not ISO 8601 with a time zone nor Unix seconds"
+    if moment > latest_allowed:
+        return None, "time: more than 5 minutes in the future"
+    return store_time(moment), None
+
+
+LAYOUTS = {"station": STATION_LAYOUT, "source": SOURCE_LAYOUT, "place": PLACE_LAYOUT}
 
 
 def ingest(
@@ -259,110 +335,81 @@ def ingest(
         raise BatchRefused(f"at most {MAX_BATCH} readings a batch, not {len(items)}")
     now = now or timezone.now()
     result = IngestResult(received=len(items))
-    station_rows: list[tuple[int, str, datetime, dict[str, Any]]] = []
-    source_rows: list[tuple[int, str, datetime, dict[str, Any]]] = []
-    place_rows: list[tuple[int, str, datetime, float]] = []
+    named = [item for item in items if type(item) is dict or isinstance(item, Mapping)]
+    station_ids = _ids_by_code(Station, "station", named, default=station)
+    source_ids = _ids_by_code(HeatSource, "source", named, default=source)
+    curves = _curves(station_ids.values())
+    outdoor = _latest_outdoor(now)
+    targets: dict[tuple[int, float], float] = {}  # (station, outdoor) → target, per batch
     latest_allowed = now + FUTURE_TOLERANCE
+    store_time = datetime_storer()
+    # A batch repeats its moments (one per station): parse, check and convert each text once.
+    moments: dict[str, tuple[Any, str | None]] = {}  # text → (stored form, problem)
+    readings: list[list[Any]] = []
+    sources: list[list[Any]] = []
+    places: list[list[Any]] = []
     for index, item in enumerate(items):
         if type(item) is not dict and not isinstance(item, Mapping):  # JSON gives dicts
             result.rejected.append(Rejected(index, "not an object of named values"))
             continue
-        moment = _moment(item.get("time"))
-        if moment is None:
-            result.rejected.append(
-                Rejected(index, "time: missing, or not ISO 8601 with a time zone nor Unix seconds")
-            )
+        text = item.get("time")
+        known = moments.get(text) if type(text) is str else None
+        if known is None:
+            known = _checked_time(text, latest_allowed, store_time)
+            if type(text) is str:
+                moments[text] = known
+        stored_time, problem = known
+        if problem:
+            result.rejected.append(Rejected(index, problem))
             continue
-        if moment > latest_allowed:
-            result.rejected.append(Rejected(index, "time: more than 5 minutes in the future"))
-            continue
-        kind, code = _kind_of(item, station=station, source=source)
-        if kind == "place":
-            values, problem = _check_values(item, PLACE_FIELDS, NO_FLAGS)
-            if problem is None and values.get("temperature_c") is None:
-                problem = "temperature_c: missing"
-            if problem:
-                result.rejected.append(Rejected(index, problem))
-            else:
-                place_rows.append((index, code, moment, values["temperature_c"]))
-        elif kind == "source":
-            values, problem = _check_values(item, SOURCE_FIELDS, NO_FLAGS)
-            if problem:
-                result.rejected.append(Rejected(index, problem))
-            else:
-                source_rows.append((index, code, moment, values))
-        elif kind == "station":
-            values, problem = _check_values(item, STATION_FIELDS, STATION_FLAGS)
-            if problem:
-                result.rejected.append(Rejected(index, problem))
-            else:
-                station_rows.append((index, code, moment, values))
+        code = item.get("station")
+        if type(code) is str and code:  # the common case, without the general lookup
+            kind, code = "station", code.strip()
         else:
+            kind, code = _kind_of(item, station=station, source=source)
+        if not kind:
             result.rejected.append(Rejected(index, "no station, source or place"))
-
-    station_ids = dict(
-        Station.objects.filter(code__in={r[1] for r in station_rows}).values_list("code", "pk")
-    )
-    source_ids = dict(
-        HeatSource.objects.filter(code__in={r[1] for r in source_rows}).values_list("code", "pk")
-    )
-    curves = _curves(station_ids.values())
-    outdoor = _latest_outdoor(now)
-    readings: list[tuple[Any, ...]] = []
-    targets: dict[tuple[int, float], float] = {}  # (station, outdoor) → target, per batch
-    for index, code, moment, values in station_rows:
-        station_id = station_ids.get(code)
-        if station_id is None:
-            result.rejected.append(Rejected(index, f"station: unknown code {code!r}"))
             continue
-        outside = values.get("outdoor_c", outdoor)
-        target = None
-        if outside is not None:
-            target = targets.get((station_id, outside))
-            if target is None:
-                target = curve_target(curves.get(station_id, curves[None]), outside)
-                targets[station_id, outside] = target
-        readings.append(
-            (
-                station_id,
-                moment,
-                *map(values.get, MEASURED_STATION_FIELDS),
-                values.get("pump_on"),
-                outside,
-                target,
-            )
-        )
-    sources: list[tuple[Any, ...]] = []
-    for index, code, moment, values in source_rows:
-        source_id = source_ids.get(code)
-        if source_id is None:
-            result.rejected.append(Rejected(index, f"source: unknown code {code!r}"))
+        row, problem = _check_values(item, LAYOUTS[kind])
+        if problem is None and kind == "place" and row[2] is None:
+            problem = "temperature_c: missing"
+        if problem:
+            result.rejected.append(Rejected(index, problem))
             continue
-        sources.append((source_id, moment, *(values.get(name) for name in SOURCE_FIELDS)))
-    places = [(place, moment, value) for _, place, moment, value in place_rows]
-    result.rejected.sort(key=lambda r: r.index)
+        row[1] = stored_time
+        if kind == "station":
+            station_id = row[0] = station_ids.get(code)
+            if station_id is None:
+                result.rejected.append(Rejected(index, f"station: unknown code {code!r}"))
+                continue
+            outside = row[OUTDOOR_AT]
+            if outside is None:
+                outside = row[OUTDOOR_AT] = outdoor
+            if outside is not None:
+                target = targets.get((station_id, outside))
+                if target is None:
+                    target = curve_target(curves.get(station_id, curves[None]), outside)
+                    targets[station_id, outside] = target
+                row[TARGET_AT] = target
+            readings.append(row)
+        elif kind == "source":
+            row[0] = source_ids.get(code)
+            if row[0] is None:
+                result.rejected.append(Rejected(index, f"source: unknown code {code!r}"))
+                continue
+            sources.append(row)
+        else:
+            row[0] = code
+            places.append(row)
     with transaction.atomic():
-        stored = insert_new_rows(StationReading, STATION_COLUMNS, readings)
-        stored += insert_new_rows(SourceReading, SOURCE_COLUMNS, sources)
-        stored += insert_new_rows(OutdoorTemperature, ["place", "time", "temperature_c"], places)
+        stored = insert_new_rows(StationReading, STATION_COLUMNS, readings, times_stored=True)
+        stored += insert_new_rows(SourceReading, SOURCE_COLUMNS, sources, times_stored=True)
+        stored += insert_new_rows(OutdoorTemperature, PLACE_COLUMNS, places, times_stored=True)
         if gateway is not None:
             Gateway.objects.filter(pk=gateway.pk).update(last_seen_at=now)
     result.stored = stored
     result.duplicates = len(readings) + len(sources) + len(places) - stored
     return result
-
-
-# Column order of the rows ``ingest`` builds: key, the measured values, then pump, outdoor, target.
-MEASURED_STATION_FIELDS = [name for name in STATION_FIELDS if name != "outdoor_c"]
-STATION_COLUMNS = [
-    "station",
-    "time",
-    *MEASURED_STATION_FIELDS,
-    "pump_on",
-    "outdoor_c",
-    "target_supply_c",
-]
-SOURCE_COLUMNS = ["heat_source", "time", *SOURCE_FIELDS]
 
 
 def _curves(station_ids: Iterable[int]) -> dict[int | None, list[Any]]:

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -71,9 +74,12 @@ def station(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def alarm_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
-    """Acknowledge or clear an alarm on a station this user may see."""
+    """Acknowledge or clear an alarm on a station this user may see, or of a work order they
+    hold; then back to the page it was done from (the dashboard, or the work order)."""
     user = request_user(request)
-    alarm = Alarm.objects.filter(pk=pk, station__in=Station.objects.for_user(user)).first()
+    alarm = Alarm.objects.filter(
+        Q(station__in=Station.objects.for_user(user)) | Q(work_order__assignee=user), pk=pk
+    ).first()
     if alarm is None or action not in {"acknowledge", "clear"}:
         raise Http404(_("Not found, or not in your area."))
     note = request.POST.get("note", "")
@@ -86,7 +92,12 @@ def alarm_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
             messages.success(request, _("Alarm cleared."))
     except AlarmRefused as refusal:
         messages.error(request, str(refusal))
-    return redirect(request.POST.get("next") or "operations:dashboard")
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(
+        back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        back = reverse("operations:dashboard")  # never off-site: an open redirect
+    return redirect(back)
 
 
 @login_required

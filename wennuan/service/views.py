@@ -154,6 +154,8 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
             "events": found.events.all(),
             "visits": found.visits.select_related("staff"),
             "photos": found.photos.all(),
+            # A station-fault work order shows the alarm(s) that opened it, to acknowledge here.
+            "alarms": found.alarms.select_related("rule", "station", "acknowledged_by"),
             "context": request_context(found),
             "answers": answers_display(found),
             # Suggestions for the reassignment field: the zone's people for this duty.

@@ -325,3 +325,55 @@ def test_the_interactive_documentation_is_for_logged_in_staff(client, area):
     html = page.content.decode()
     assert "drf_spectacular_sidecar/swagger-ui-dist" in html
     assert "cdn.jsdelivr" not in html
+
+
+def test_a_stations_readings_page_by_cursor_within_the_window_and_scope(area):
+    from wennuan.grid.tests.factories import make_station
+    from wennuan.operations.services import ingest, roll_up_hours
+
+    station = area.household.building.station
+    start = timezone.now().replace(second=0, microsecond=0) - timedelta(hours=3)
+    ingest(
+        [
+            {
+                "station": station.code,
+                "time": (start + timedelta(minutes=10 * i)).isoformat(),
+                "secondary_supply_c": 40 + i,
+                "outdoor_c": 0,
+            }
+            for i in range(12)
+        ]
+    )
+    client = client_for(area.owner)
+    url = f"{API}/stations/{station.code}/readings/"
+    window = {"since": (start + timedelta(minutes=15)).isoformat(), "page_size": 4}
+    first = client.get(url, window)
+    assert first.status_code == 200, first.content
+    body = first.json()
+    assert [r["secondary_supply_c"] for r in body["results"]] == [42, 43, 44, 45]
+    # The default curve's target at 0 °C is 47: the deviation comes with each reading.
+    assert body["results"][0]["target_supply_c"] == 47
+    assert body["results"][0]["deviation_c"] == -5
+    rest = client.get(body["next"]).json()  # the cursor keeps the window
+    assert [r["secondary_supply_c"] for r in rest["results"]] == [46, 47, 48, 49]
+    # until is exclusive; an empty or reversed window is a 400 naming the field
+    until = {"since": start.isoformat(), "until": (start + timedelta(minutes=20)).isoformat()}
+    assert [r["secondary_supply_c"] for r in client.get(url, until).json()["results"]] == [40, 41]
+    reversed_window = client.get(url, {"since": until["until"], "until": until["since"]})
+    assert reversed_window.status_code == 400 and "since" in reversed_window.json()
+    assert client.get(url, {"since": "yesterday"}).status_code == 400
+    # Hourly roll-ups through the same window rules.
+    roll_up_hours(since=start)
+    hour_start = start.replace(minute=0)
+    hours = client.get(f"{API}/stations/{station.code}/hours/", {"since": hour_start.isoformat()})
+    assert hours.status_code == 200
+    assert sum(h["readings"] for h in hours.json()["results"]) == 12
+    # Another zone's technician does not see this station at all.
+    stranger = make_user(Role.TECHNICIAN)
+    assign_elsewhere = make_zone()
+    make_building(zone=assign_elsewhere, station=make_station())
+    from wennuan.grid.choices import Duty
+    from wennuan.grid.tests.factories import assign
+
+    assign(assign_elsewhere, Duty.REPAIR, stranger)
+    assert client_for(stranger).get(url).status_code == 404

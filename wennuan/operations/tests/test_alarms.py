@@ -264,3 +264,55 @@ def test_internal_categories_are_never_offered_to_residents_or_partners(client):
     assert client.get("/open311/v2/services/station_fault.json").status_code == 404
     assert "station_fault" not in [c.code for c in ServiceCategory.objects.public()]
     assert reverse("portal:new_request", args=["station_fault"])  # the URL exists, the page 404s
+
+
+def test_the_repair_owner_acknowledges_the_alarm_from_the_work_order_page(client, english):
+    from django.urls import reverse
+
+    from wennuan.service.tests.factories import make_area
+
+    only("pump_stopped")
+    area = make_area()
+    station = area.household.building.station
+    feed(station, range(2), pump_on=False, secondary_supply_c=35)
+    evaluate_alarms(now=NOW)
+    alarm = Alarm.objects.get()
+    order = alarm.work_order
+    assert order is not None
+    client.force_login(area.owner)
+    page = client.get(reverse("service:detail", args=[order.pk]))
+    assert page.status_code == 200
+    shown = page.content.decode()
+    assert 'data-testid="work-order-alarm"' in shown and alarm.rule.name in shown
+    acknowledge = reverse("operations:alarm_action", args=[alarm.pk, "acknowledge"])
+    assert acknowledge in shown
+    back = reverse("service:detail", args=[order.pk])
+    answer = client.post(acknowledge, {"next": back})
+    assert answer.status_code == 302 and answer["Location"] == back
+    alarm.refresh_from_db()
+    assert (alarm.status, alarm.acknowledged_by) == (AlarmStatus.ACKNOWLEDGED, area.owner)
+    # Clearing it with an off-site "next" clears it and stays on this site.
+    answer = client.post(
+        reverse("operations:alarm_action", args=[alarm.pk, "clear"]),
+        {"next": "https://evil.example/", "note": "pump restarted"},
+    )
+    assert answer["Location"] == reverse("operations:dashboard")
+    alarm.refresh_from_db()
+    assert alarm.status == AlarmStatus.CLEARED
+
+
+def test_staff_who_hold_neither_the_station_nor_the_work_order_cannot_touch_its_alarm(client):
+    from django.urls import reverse
+
+    from wennuan.service.tests.factories import make_area
+
+    only("pump_stopped")
+    area = make_area()
+    feed(area.household.building.station, range(2), pump_on=False, secondary_supply_c=35)
+    evaluate_alarms(now=NOW)
+    alarm = Alarm.objects.get()
+    client.force_login(make_user(Role.TECHNICIAN))
+    refused = client.post(reverse("operations:alarm_action", args=[alarm.pk, "acknowledge"]))
+    assert refused.status_code == 404
+    alarm.refresh_from_db()
+    assert alarm.status == AlarmStatus.ACTIVE and alarm.events.count() == 1
