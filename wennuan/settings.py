@@ -45,6 +45,17 @@ def env_int(name: str, default: int) -> int:
         raise ValueError(f"{name} must be a whole number, not {raw!r}") from exc
 
 
+def env_float(name: str, default: float) -> float:
+    """Read a number; a malformed value stops start-up with the variable's name."""
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError as exc:
+        raise ValueError(f"{name} must be a number, not {raw!r}") from exc
+
+
 def env_list(name: str, default: list[str]) -> list[str]:
     """Read a comma-separated list."""
     raw = os.environ.get(name)
@@ -84,6 +95,7 @@ INSTALLED_APPS = [
     "wennuan.open311",
     "wennuan.api",
     "wennuan.operations",
+    "wennuan.fuel",
     "wennuan.portal",
     "wennuan.demo",
 ]
@@ -340,6 +352,54 @@ MQTT_BATCH_SECONDS = env_int("MQTT_BATCH_SECONDS", 1)
 
 # A planned stop texts the households beneath it this many per background batch.
 STOP_FANOUT_BATCH = env_int("STOP_FANOUT_BATCH", 1000)
+
+# Coal reserve and forecasting (the fuel app).
+# Heating degree days: base temperature, and which days count as heating days — "daily"
+# (the day's mean <= the threshold) or "moving5" (the mean of that day and the four before).
+FUEL_HDD_BASE_C = env_float("FUEL_HDD_BASE_C", 18.0)
+FUEL_HEATING_THRESHOLD_C = env_float("FUEL_HEATING_THRESHOLD_C", 5.0)
+FUEL_HEATING_DAY_RULE = env_str("FUEL_HEATING_DAY_RULE", "daily")
+if FUEL_HEATING_DAY_RULE not in {"daily", "moving5"}:
+    raise ValueError(
+        f"FUEL_HEATING_DAY_RULE must be daily or moving5, not {FUEL_HEATING_DAY_RULE!r}"
+    )
+# The reserve rule: at least this many days of forecast burn in the yard, and at the start
+# of the season at least this share of the season's forecast use.
+FUEL_MIN_COVER_DAYS = env_int("FUEL_MIN_COVER_DAYS", 15)
+FUEL_SEASON_START_SHARE = env_float("FUEL_SEASON_START_SHARE", 0.5)
+# Days the fuel pages, the morning check and `fuel_forecast` look ahead by default.
+FUEL_HORIZON_DAYS = env_int("FUEL_HORIZON_DAYS", 30)
+# An order must be placed this many days before the yard falls below the rule.
+FUEL_ORDER_LEAD_DAYS = env_int("FUEL_ORDER_LEAD_DAYS", 3)
+# Normal daily mean temperature of each month, January first (approximate normals of Yantai),
+# used beyond the forecast until the place has three years of its own observations.
+FUEL_NORMALS_MONTHLY = [
+    float(v)
+    for v in env_list(
+        "FUEL_NORMALS_MONTHLY",
+        [
+            "-1.1",
+            "0.7",
+            "5.6",
+            "12.2",
+            "18.2",
+            "22.0",
+            "25.3",
+            "25.4",
+            "21.4",
+            "15.4",
+            "8.0",
+            "1.6",
+        ],
+    )
+]
+if len(FUEL_NORMALS_MONTHLY) != 12:
+    raise ValueError("FUEL_NORMALS_MONTHLY needs twelve values, January to December")
+# The weather service adapter: an Open-Meteo-style JSON forecast URL (hourly temperature_2m,
+# daily temperature_2m_mean/min/max, with a timezone). Empty: no fetching; forecasts are
+# entered or uploaded.
+WEATHER_FORECAST_URL = env_str("WEATHER_FORECAST_URL", "")
+WEATHER_TIMEOUT_SECONDS = env_int("WEATHER_TIMEOUT_SECONDS", 10)
 
 # Domain settings.
 COVERAGE_MAX_HOUSEHOLDS_PER_OWNER = env_int("COVERAGE_MAX_HOUSEHOLDS_PER_OWNER", 2500)

@@ -21,6 +21,7 @@ urlpatterns = [
     path("integrations/keys/", include("wennuan.open311.staff_urls")),
     path("api/v1/", include("wennuan.api.urls")),
     path("operations/", include("wennuan.operations.urls")),
+    path("fuel/", include("wennuan.fuel.urls")),
     path("people/", include("wennuan.people.urls")),
     path("track/", RedirectView.as_view(url="/portal/track/", permanent=False)),
     path("admin/", admin.site.urls),

@@ -4,6 +4,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from wennuan.api import views
+from wennuan.fuel.api import FuelSourceViewSet
 from wennuan.operations.api import IngestView
 
 router = DefaultRouter()
@@ -12,6 +13,7 @@ router.register("households", views.HouseholdViewSet, basename="household")
 router.register("buildings", views.BuildingViewSet, basename="building")
 router.register("stations", views.StationViewSet, basename="station")
 router.register("zones", views.ZoneViewSet, basename="zone")
+router.register("fuel/sources", FuelSourceViewSet, basename="fuel-source")
 
 app_name = "api"
 

@@ -32,6 +32,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     ]
     if user.sees_whole_city:
         items.append(("operations:dashboard", _("Heating operation")))
+        items.append(("fuel:company", _("Coal reserve")))
         items.append(("grid:station_list", _("Stations")))
         items.append(("grid:coverage", _("Coverage audit")))
     if user.can_manage:

@@ -97,6 +97,16 @@ SCHEDULE: tuple[PeriodicJob, ...] = (
         every=timedelta(hours=1),
     ),
     PeriodicJob(
+        name="coal-morning-check",
+        task_path="wennuan.fuel.tasks.morning_check_task",
+        daily_at=time(6, 0),
+    ),
+    PeriodicJob(
+        name="weather-forecast",
+        task_path="wennuan.fuel.tasks.fetch_forecast_task",
+        every=timedelta(hours=3),
+    ),
+    PeriodicJob(
         name="prune-failed-logins",
         task_path="wennuan.core.tasks.prune_failed_logins_task",
         every=timedelta(hours=1),

@@ -170,9 +170,17 @@ def city_exists() -> bool:
     return Household.objects.exists()
 
 
+@transaction.atomic  # all or nothing: a half-deleted city could not be rebuilt
 def clear_city() -> None:
     """Delete requests, the grid, partnerships and non-superuser staff, children first."""
+    from wennuan.demo.fuel import clear_demo_fuel
+    from wennuan.operations.models import PlannedStop
+    from wennuan.service.models import Incident
+
     ServiceRequest.objects.all().delete()
+    Incident.objects.all().delete()  # they name stations and heat sources, protectively
+    PlannedStop.objects.all().delete()
+    clear_demo_fuel()
     PartnerCommunity.objects.all().delete()
     Shift.objects.all().delete()
     ZoneAssignment.objects.all().delete()

@@ -151,8 +151,16 @@ def decode(data: bytes) -> tuple[str, str]:
 
 
 def read_rows(kind: str, text: str) -> list[tuple[int, Row]]:
-    """Parse the CSV, check its header, and return (line number, stripped row) pairs."""
+    """Parse a grid CSV of this kind (see ``read_csv``)."""
     required, optional = COLUMNS[kind]
+    return read_csv(text, required, optional)
+
+
+def read_csv(text: str, required: list[str], optional: list[str]) -> list[tuple[int, Row]]:
+    """Parse the CSV, check its header, and return (line number, stripped row) pairs.
+
+    Raises ImportFailed listing every problem of the header, or of the rows' shape.
+    """
     reader = csv.DictReader(io.StringIO(text, newline=""))
     header = [h.strip() for h in (reader.fieldnames or [])]
     if not header:

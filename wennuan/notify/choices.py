@@ -39,6 +39,7 @@ class Template(models.TextChoices):
     INCIDENT_NOTICE = "incident_notice", _("Network incident notice")
     STOP_NOTICE = "stop_notice", _("Planned stop notice")
     HEAT_BACK = "heat_back", _("Heat back notice")
+    COAL_LOW = "coal_low", _("Coal reserve below the rule")
 
 
 class Language(models.TextChoices):

@@ -29,6 +29,7 @@ CONTEXT_KEYS: dict[str, frozenset[str]] = {
     Template.INCIDENT_NOTICE: frozenset({"number", "cause", "eta"}),
     Template.STOP_NOTICE: frozenset({"where", "start", "end", "reason"}),
     Template.HEAT_BACK: frozenset({"where"}),
+    Template.COAL_LOW: frozenset({"source", "stock", "cover", "on", "order", "order_by"}),
 }
 
 MESSAGES: dict[str, dict[str, str]] = {
@@ -82,6 +83,12 @@ MESSAGES: dict[str, dict[str, str]] = {
         ZH: "【问暖】{where}已恢复供热。如家中仍不热，请在网上问暖报修。",
         EN: "[Wennuan] Heating is back at {where}. If your home is still cold, report it online.",
     },
+    Template.COAL_LOW: {
+        ZH: "【问暖】{source}存煤{stock}吨，可用{cover}天，{on}将低于储备要求。"
+        "请于{order_by}前订煤{order}吨。",
+        EN: "[Wennuan] {source}: {stock} t of coal, {cover} days of cover, below the reserve rule "
+        "on {on}. Order {order} t by {order_by}.",
+    },
 }
 
 # E-mail subjects: short, and using only keys that the message text itself needs.
@@ -103,6 +110,7 @@ SUBJECTS: dict[str, dict[str, str]] = {
     },
     Template.STOP_NOTICE: {ZH: "{where}计划停热", EN: "Planned heating stop at {where}"},
     Template.HEAT_BACK: {ZH: "{where}已恢复供热", EN: "Heating back at {where}"},
+    Template.COAL_LOW: {ZH: "{source}存煤不足", EN: "Coal reserve low at {source}"},
 }
 
 

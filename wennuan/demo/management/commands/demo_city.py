@@ -8,6 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
+from wennuan.demo.fuel import build_demo_fuel
 from wennuan.demo.services import build_demo_city, city_exists, clear_city
 from wennuan.demo.telemetry import build_demo_telemetry
 
@@ -61,6 +62,10 @@ class Command(BaseCommand):
         elapsed = time.monotonic() - started
         summary = ", ".join(f"{name} {count:,}" for name, count in stats.counts.items())
         self.stdout.write(self.style.SUCCESS(f"Demo city built in {elapsed:.1f} s: {summary}"))
+        started = time.monotonic()
+        fuel = build_demo_fuel(seed=options["seed"])
+        summary = ", ".join(f"{name} {count:,}" for name, count in fuel.items())
+        self.stdout.write(f"Demo coal yards in {time.monotonic() - started:.1f} s: {summary}")
         if options["telemetry_days"] > 0:
             started = time.monotonic()
             readings = build_demo_telemetry(days=options["telemetry_days"], seed=options["seed"])

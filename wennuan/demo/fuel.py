@@ -1,0 +1,167 @@
+"""Demo coal yards: a year and a season of daily temperatures and coal burned, deliveries,
+a ten-day forecast, expected deliveries, and fitted burn models.
+
+The numbers hang together: a day's heat is the plant's capacity times a load that grows
+with the heating degree days (design outdoor temperature −12 °C), a little less at
+weekends; coal burned is that heat over the coal's LHV and the boiler efficiency, with 3 %
+noise. Deliveries kept each yard near three weeks of cover, except the last one, whose
+trains stopped twelve days ago: it is below the 15-day rule, so the morning check alerts.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from wennuan.fuel.choices import DeliveryStatus, EntryKind, Origin, WeatherKind
+from wennuan.fuel.forecast import normals, season_bounds
+from wennuan.fuel.models import CoalEntry, ExpectedDelivery, FuelProfile, WeatherDay
+from wennuan.fuel.services import refit_all_models
+from wennuan.fuel.units import DEFAULT_LHV_MJ_KG, coal_for_heat
+from wennuan.grid.models import HeatSource
+
+DESIGN_OUTDOOR_C = -12.0
+EFFICIENCY = 0.8
+STOPPED_DAYS = 12  # the last yard's trains stopped this many days ago
+SUPPLIERS = ["山东能源集团", "兖矿煤炭运销", "龙口矿业集团"]
+
+
+def demo_burn_t(capacity_mw: float, mean_c: float, day: date, rng: random.Random) -> float:
+    """A day's coal burned by a plant of this capacity at this daily mean temperature."""
+    load = min(1.05, max(0.12, (18 - mean_c) / (18 - DESIGN_OUTDOOR_C)))
+    heat_mwh = capacity_mw * 24 * load * (0.97 if day.weekday() >= 5 else 1.0)
+    coal = coal_for_heat(heat_mwh, lhv_mj_kg=DEFAULT_LHV_MJ_KG, efficiency=EFFICIENCY)
+    return coal * (1 + rng.gauss(0, 0.03))
+
+
+def _temperatures(first: date, last: date, rng: random.Random) -> dict[date, float]:
+    """Normal temperatures with weather: autocorrelated anomalies and a January cold wave."""
+    days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
+    normal = normals("__demo_normals__", days)  # a place without history: the monthly normals
+    anomaly, out = 0.0, {}
+    for day in days:
+        anomaly = 0.75 * anomaly + rng.gauss(0, 1.6)
+        wave = -7.0 if day.month == 1 and 10 <= day.day <= 16 else 0.0
+        out[day] = round(normal[day] + anomaly + wave, 1)
+    return out
+
+
+def build_demo_fuel(*, seed: int, today: date | None = None) -> dict[str, int]:
+    """Weather, books and expected deliveries for every heat source; returns counts."""
+    rng = random.Random(seed + 11)
+    today = today or timezone.localdate()
+    season_start, _end = season_bounds(today)
+    if season_start > today:  # before this season: last season is the history
+        season_start = season_start.replace(year=season_start.year - 1)
+    # Last season and this one so far, with some autumn before.
+    history_start = season_start.replace(year=season_start.year - 1) - timedelta(days=45)
+    temps = _temperatures(history_start, today + timedelta(days=10), rng)
+    place = settings.WEATHER_PLACE
+    weather = [
+        WeatherDay(place=place, day=d, kind=WeatherKind.OBSERVED, mean_c=t, origin=Origin.IMPORT)
+        for d, t in temps.items()
+        if d < today
+    ] + [
+        WeatherDay(
+            place=place,
+            day=d,
+            kind=WeatherKind.FORECAST,
+            mean_c=round(t + rng.gauss(0, 0.8), 1),
+            origin=Origin.IMPORT,
+        )
+        for d, t in temps.items()
+        if d >= today
+    ]
+    sources = list(HeatSource.objects.order_by("code"))
+    entries: list[CoalEntry] = []
+    expected: list[ExpectedDelivery] = []
+    for index, source in enumerate(sources):
+        capacity = float(source.capacity_mw)
+        stopped = index == len(sources) - 1  # the yard whose trains stopped
+        stock = 0.0
+        for day in sorted(d for d in temps if d < today):
+            start, end = season_bounds(day)
+            if not start <= day <= end:
+                continue
+            if day == start:  # the season opens with about 25 days of cold-weather burn
+                opening = round(demo_burn_t(capacity, -2, day, rng) * 25 - stock, 1)
+                if opening > 0:
+                    entries.append(
+                        _delivery(source, day - timedelta(days=1), opening, rng, len(entries))
+                    )
+                    stock += opening
+            burn = round(demo_burn_t(capacity, temps[day], day, rng), 1)
+            entries.append(
+                CoalEntry(
+                    heat_source=source,
+                    kind=EntryKind.CONSUMPTION,
+                    day=day,
+                    tonnes=-Decimal(str(burn)),
+                    origin=Origin.TELEMETRY,
+                )
+            )
+            stock -= burn
+            # A train whenever the yard dips under 18 days of cover (none lately, if stopped).
+            if stock < burn * 18 and not (stopped and (today - day).days <= STOPPED_DAYS):
+                load = round(burn * rng.uniform(5, 8), 1)
+                entries.append(_delivery(source, day, load, rng, len(entries)))
+                stock += load
+        if not stopped:
+            expected.append(
+                ExpectedDelivery(
+                    heat_source=source,
+                    expected_on=today + timedelta(days=3 + index),
+                    tonnes=Decimal(str(round(demo_burn_t(capacity, -2, today, rng) * 7))),
+                    supplier=SUPPLIERS[index % len(SUPPLIERS)],
+                    status=DeliveryStatus.EXPECTED,
+                )
+            )
+    with transaction.atomic():
+        WeatherDay.objects.bulk_create(
+            weather,
+            update_conflicts=True,
+            unique_fields=["place", "day", "kind"],
+            update_fields=["mean_c", "origin", "updated_at"],
+        )
+        CoalEntry.objects.bulk_create(entries)
+        ExpectedDelivery.objects.bulk_create(expected)
+        FuelProfile.objects.bulk_create(
+            [FuelProfile(heat_source=s) for s in sources], ignore_conflicts=True
+        )
+    fitted = refit_all_models()
+    return {
+        "weather_days": len(weather),
+        "coal_entries": len(entries),
+        "expected_deliveries": len(expected),
+        "models": fitted,
+    }
+
+
+def _delivery(
+    source: HeatSource, day: date, tonnes: float, rng: random.Random, number: int
+) -> CoalEntry:
+    lhv = DEFAULT_LHV_MJ_KG + rng.uniform(-0.8, 0.8)
+    return CoalEntry(
+        heat_source=source,
+        kind=EntryKind.DELIVERY,
+        day=day,
+        tonnes=Decimal(str(tonnes)),
+        supplier=SUPPLIERS[rng.randrange(len(SUPPLIERS))],
+        note_number=f"{source.code}-{day:%y%m%d}-{number:05d}",
+        lhv_mj_kg=Decimal(str(round(lhv, 3))),
+        moisture_pct=Decimal(str(round(rng.uniform(6, 12), 2))),
+        origin=Origin.IMPORT,
+    )
+
+
+def clear_demo_fuel() -> None:
+    """Delete the books (reversals first: they protect what they reverse)."""
+    ExpectedDelivery.objects.all().delete()
+    CoalEntry.objects.filter(kind=EntryKind.REVERSAL).delete()
+    CoalEntry.objects.all().delete()
+    FuelProfile.objects.all().delete()

@@ -1,0 +1,476 @@
+"""Days of cover: each yard's stock carried forward day by day against the forecast burn,
+with confirmed deliveries, under a scenario (deliveries suspended, a cold wave, a less
+efficient boiler, or several at once). Reads only.
+
+Temperatures for the days ahead come from the stored forecast where there is one, else
+from the place's normal for that day of the year (its own observed history, else the
+monthly normals of ``FUEL_NORMALS_MONTHLY``). The burn per day comes from the heat source's
+fitted model (``services.refit_model``); without one (less than two weeks of history) the
+mean of the last recorded week stands in, and the page says so.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from wennuan.fuel import model as burn_model
+from wennuan.fuel.choices import EntryKind, WeatherKind
+from wennuan.fuel.models import CoalEntry, FuelProfile, WeatherDay
+from wennuan.grid.models import HeatSource
+
+# Run-out is searched this far ahead even when the page shows fewer days.
+SEARCH_DAYS = 366
+BAND_Z = 1.28  # the band holds ~80 % of days if residuals are normal
+BASELINE_LABEL = gettext_lazy("Baseline")
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """What-if conditions over the forecast. Zero everywhere is the baseline."""
+
+    key: str = "baseline"
+    label: Any = BASELINE_LABEL
+    suspend_days: int = 0  # no delivery arrives in the first N days (checkpoints closed)
+    cold_delta_c: float = 0.0  # this many °C colder than forecast ...
+    cold_days: int = 0  # ... for the first N days
+    efficiency_drop_pct: float = 0.0  # boilers burn 1 / (1 − drop) as much for the same heat
+
+    def check(self) -> Scenario:
+        """The scenario if its numbers are sensible, else ValueError naming the one that is not."""
+        if not 0 <= self.suspend_days <= SEARCH_DAYS:
+            raise ValueError(_("Deliveries can be suspended for 0 to 366 days."))
+        if not 0 <= self.cold_delta_c <= 30:
+            raise ValueError(_("A cold wave is 0 to 30 °C below the forecast."))
+        if not 0 <= self.cold_days <= SEARCH_DAYS:
+            raise ValueError(_("A cold wave lasts 0 to 366 days."))
+        if not 0 <= self.efficiency_drop_pct <= 50:
+            raise ValueError(_("Boiler efficiency can drop by 0 to 50 %."))
+        return self
+
+    @property
+    def is_baseline(self) -> bool:
+        return not (self.suspend_days or (self.cold_delta_c and self.cold_days)) and not (
+            self.efficiency_drop_pct
+        )
+
+    def describe(self) -> str:
+        parts = []
+        if self.suspend_days:
+            parts.append(_("deliveries suspended %(n)s days") % {"n": self.suspend_days})
+        if self.cold_delta_c and self.cold_days:
+            parts.append(
+                _("%(c)s °C colder for %(n)s days")
+                % {"c": f"{self.cold_delta_c:g}", "n": self.cold_days}
+            )
+        if self.efficiency_drop_pct:
+            parts.append(_("efficiency down %(p)s %%") % {"p": f"{self.efficiency_drop_pct:g}"})
+        return ", ".join(parts) or str(_("as forecast"))
+
+
+def parse_scenario(text: str) -> Scenario:
+    """``suspend=10,cold=8x5,efficiency=5`` (any of them) → a Scenario; ValueError if not."""
+    values: dict[str, Any] = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        name, _sep, raw = part.partition("=")
+        try:
+            if name == "suspend":
+                values["suspend_days"] = int(raw)
+            elif name == "cold":
+                delta, _x, days = raw.partition("x")
+                values["cold_delta_c"], values["cold_days"] = float(delta), int(days)
+            elif name == "efficiency":
+                values["efficiency_drop_pct"] = float(raw)
+            else:
+                raise ValueError(name)
+        except ValueError as exc:
+            raise ValueError(
+                _("%(part)r: use suspend=DAYS, cold=DEGREESxDAYS, efficiency=PERCENT")
+                % {"part": part}
+            ) from exc
+    return Scenario(key="custom", label=text, **values).check()
+
+
+def presets() -> list[Scenario]:
+    """The side-by-side comparison every fuel page shows."""
+    return [
+        Scenario(),
+        Scenario(
+            key="suspend", label=gettext_lazy("Deliveries suspended 10 days"), suspend_days=10
+        ),
+        Scenario(
+            key="cold",
+            label=gettext_lazy("Cold wave: 8 °C colder for 7 days"),
+            cold_delta_c=8,
+            cold_days=7,
+        ),
+        Scenario(
+            key="both",
+            label=gettext_lazy("Both, and boilers 5 % less efficient"),
+            suspend_days=10,
+            cold_delta_c=8,
+            cold_days=7,
+            efficiency_drop_pct=5,
+        ),
+    ]
+
+
+@dataclass
+class ForecastDay:
+    day: date
+    mean_c: float
+    from_forecast: bool  # False: the day's normal
+    burn_t: float
+    low_t: float
+    high_t: float
+    delivered_t: float
+    stock_t: float  # at the end of the day
+
+
+@dataclass
+class Cover:
+    """A yard's stock carried forward under one scenario."""
+
+    heat_source: HeatSource
+    scenario: Scenario
+    today: date
+    stock_t: float
+    days: list[ForecastDay]  # the horizon shown
+    run_out: date | None  # first day the stock cannot cover the burn (within SEARCH_DAYS)
+    days_of_cover: float | None  # None: beyond SEARCH_DAYS
+    rule_days: int
+    below_rule_on: date | None  # first day (in the horizon) stock < the next rule_days' burn
+    order_t: float  # to keep the rule through the horizon
+    order_by: date | None
+    model_kind: str  # "" when there was no fitted model
+    note: str = ""
+    all_days: list[ForecastDay] = field(default_factory=list, repr=False)
+
+    @property
+    def burn_per_day_t(self) -> float:
+        return sum(d.burn_t for d in self.days) / len(self.days) if self.days else 0.0
+
+    @property
+    def meets_rule(self) -> bool:
+        return self.below_rule_on is None
+
+
+def normals(place: str, days: Sequence[date]) -> dict[date, float]:
+    """The normal daily mean for each day: the observed mean of the same calendar days
+    (±7) in the place's history when there are at least three, else the monthly normals."""
+    observed = WeatherDay.objects.filter(place=place, kind=WeatherKind.OBSERVED).values_list(
+        "day", "mean_c"
+    )
+    by_doy: dict[int, list[float]] = defaultdict(list)
+    for day, mean in observed:
+        by_doy[day.timetuple().tm_yday].append(mean)
+    monthly = settings.FUEL_NORMALS_MONTHLY
+    out: dict[date, float] = {}
+    for day in days:
+        doy = day.timetuple().tm_yday
+        near = [v for k in range(doy - 7, doy + 8) for v in by_doy.get((k - 1) % 366 + 1, [])]
+        if len(near) >= 3:
+            out[day] = sum(near) / len(near)
+        else:
+            # Between the mid-month normals, linearly.
+            month_mid = date(day.year, day.month, 15)
+            other = day.month + (1 if day >= month_mid else -1)
+            other_mid = date(day.year + (other - 1) // 12, (other - 1) % 12 + 1, 15)
+            weight = abs((day - month_mid).days) / abs((other_mid - month_mid).days)
+            out[day] = (1 - weight) * monthly[day.month - 1] + weight * monthly[other_mid.month - 1]
+    return out
+
+
+def temperatures(place: str, start: date, count: int) -> list[tuple[date, float, bool]]:
+    """(day, mean °C, from the forecast?) for ``count`` days from ``start``."""
+    days = [start + timedelta(days=i) for i in range(count)]
+    forecast = dict(
+        WeatherDay.objects.filter(
+            place=place, kind=WeatherKind.FORECAST, day__gte=start, day__lte=days[-1]
+        ).values_list("day", "mean_c")
+    )
+    missing = [d for d in days if d not in forecast]
+    normal = normals(place, missing) if missing else {}
+    return [(d, forecast[d], True) if d in forecast else (d, normal[d], False) for d in days]
+
+
+def _fallback_burn(heat_source: HeatSource) -> float | None:
+    """The mean daily burn of the last seven recorded days, when there is no model."""
+    from wennuan.fuel.services import live_entries
+
+    recent = list(
+        live_entries(heat_source)
+        .filter(kind=EntryKind.CONSUMPTION)
+        .order_by("-day")
+        .values_list("tonnes", flat=True)[:7]
+    )
+    return float(-sum(recent) / len(recent)) if recent else None
+
+
+def forecast_cover(
+    heat_source: HeatSource,
+    *,
+    scenario: Scenario | None = None,
+    horizon: int | None = None,
+    today: date | None = None,
+    stock: Decimal | None = None,
+    expected: Sequence[tuple[date, float]] | None = None,
+    profile: FuelProfile | None = None,
+) -> Cover:
+    """Carry the yard's stock forward day by day under ``scenario`` (baseline by default).
+
+    ``stock``, ``expected`` and ``profile`` may be passed in by a caller that has them for
+    every heat source already (the company page), to save queries.
+    """
+    from wennuan.fuel.services import balance, expected_by_source
+
+    scenario = (scenario or Scenario()).check()
+    horizon = horizon or settings.FUEL_HORIZON_DAYS
+    today = today or timezone.localdate()
+    place = settings.WEATHER_PLACE
+    if stock is None:
+        stock = balance(heat_source, on=today)
+    if expected is None:
+        expected = expected_by_source(since=today, until=today + timedelta(days=SEARCH_DAYS)).get(
+            heat_source.pk, []
+        )
+    if profile is None:
+        profile = FuelProfile.objects.filter(heat_source=heat_source).first()
+    # Today's burn is in the books only once its consumption entry is: start after it.
+    start = today
+    if CoalEntry.objects.filter(
+        heat_source=heat_source, kind=EntryKind.CONSUMPTION, day=today, reversal__isnull=True
+    ).exists():
+        start = today + timedelta(days=1)
+    temps = temperatures(place, start, SEARCH_DAYS)
+    # The cold wave: colder than the forecast (or normal) for its first days.
+    cold = [
+        (d, mean - (scenario.cold_delta_c if i < scenario.cold_days else 0), known)
+        for i, (d, mean, known) in enumerate(temps)
+    ]
+    note = ""
+    fitted = profile.model if profile is not None else None
+    if fitted:
+        daily = burn_model.DailyModel.from_dict(fitted)
+        previous = (
+            WeatherDay.objects.filter(place=place, day=start - timedelta(days=1))
+            .order_by("kind")  # "forecast" < "observed": take the observed when both exist
+            .values_list("mean_c", flat=True)
+            .last()
+        )
+        burns = daily.predict([(d, m) for d, m, _k in cold], previous_mean_c=previous)
+        spread = daily.residual_sd
+        kind = daily.kind
+    else:
+        flat = _fallback_burn(heat_source)
+        if flat is None:
+            flat = 0.0
+            note = _("No consumption is recorded yet: the forecast cannot estimate the burn.")
+        else:
+            note = _(
+                "Less than two weeks of consumption with temperatures: the burn is the mean "
+                "of the last recorded days."
+            )
+        burns, spread, kind = [flat] * len(cold), 0.0, ""
+    factor = 1 / (1 - scenario.efficiency_drop_pct / 100)
+    arrivals: dict[date, float] = defaultdict(float)
+    for day, tonnes in expected:
+        if (day - start).days >= scenario.suspend_days:
+            arrivals[day] += tonnes
+    days: list[ForecastDay] = []
+    level = float(stock)
+    run_out: date | None = None
+    cover: float | None = None
+    for i, ((day, mean, known), burn) in enumerate(zip(cold, burns, strict=True)):
+        burn *= factor
+        level += arrivals.get(day, 0.0)
+        if run_out is None and burn > level:
+            run_out = day
+            cover = i + (max(level, 0.0) / burn if burn else 0.0)
+        level -= burn
+        days.append(
+            ForecastDay(
+                day,
+                round(mean, 1),
+                known,
+                burn,
+                burn * max(0.0, 1 - BAND_Z * spread),
+                burn * (1 + BAND_Z * spread),
+                arrivals.get(day, 0.0),
+                level,
+            )
+        )
+    rule = settings.FUEL_MIN_COVER_DAYS
+    below, shortfall = None, 0.0
+    opening = [float(stock)] + [d.stock_t for d in days]
+    for i in range(horizon + 1):  # i = 0: now (the stock before the first forecast day)
+        need = sum(d.burn_t for d in days[i : i + rule])
+        gap = need - opening[i]
+        if gap > 0:
+            below = below or (start + timedelta(days=i - 1) if i else today)
+            shortfall = max(shortfall, gap)
+    order_by = None
+    if below is not None:
+        order_by = max(today, below - timedelta(days=settings.FUEL_ORDER_LEAD_DAYS))
+    return Cover(
+        heat_source=heat_source,
+        scenario=scenario,
+        today=today,
+        stock_t=float(stock),
+        days=days[:horizon],
+        run_out=run_out,
+        days_of_cover=cover,
+        rule_days=rule,
+        below_rule_on=below,
+        order_t=shortfall,
+        order_by=order_by,
+        model_kind=kind,
+        note=note,
+        all_days=days,
+    )
+
+
+def compare(heat_source: HeatSource, scenarios: Sequence[Scenario], **kwargs: Any) -> list[Cover]:
+    """The same yard under several scenarios, side by side (stock and deliveries read once)."""
+    from wennuan.fuel.services import balance, expected_by_source
+
+    today = kwargs.pop("today", None) or timezone.localdate()
+    stock = balance(heat_source, on=today)
+    expected = expected_by_source(since=today, until=today + timedelta(days=SEARCH_DAYS)).get(
+        heat_source.pk, []
+    )
+    return [
+        forecast_cover(
+            heat_source, scenario=s, today=today, stock=stock, expected=expected, **kwargs
+        )
+        for s in scenarios
+    ]
+
+
+def _month_day(text: str) -> tuple[int, int]:
+    month, day = text.split("-")
+    return int(month), int(day)
+
+
+def season_bounds(today: date) -> tuple[date, date]:
+    """The heating season in progress on ``today``, else the next one (first, last day)."""
+    sm, sd = _month_day(settings.HEATING_SEASON_START)
+    em, ed = _month_day(settings.HEATING_SEASON_END)
+    start = date(today.year, sm, sd)
+    end = date(today.year + (1 if (em, ed) < (sm, sd) else 0), em, ed)
+    if today < start:  # maybe still inside the season that began last year
+        previous = (date(start.year - 1, sm, sd), date(end.year - 1, em, ed))
+        if previous[0] <= today <= previous[1]:
+            return previous
+        return start, end
+    if today > end:
+        return date(start.year + 1, sm, sd), date(end.year + 1, em, ed)
+    return start, end
+
+
+@dataclass
+class SeasonPlan:
+    """Coal for the rest of the heating season, against stock and expected deliveries."""
+
+    start: date
+    end: date
+    remaining_days: int
+    needed_t: float  # forecast burn from today (or the season start) to the season's end
+    season_use_t: float  # forecast burn of the whole season
+    stock_t: float
+    expected_t: float
+    to_procure_t: float
+    start_rule_t: float  # stock the season must start with (share × season use)
+    started: bool
+    meets_start_rule: bool | None  # None once the season has begun
+
+
+def season_plan(cover: Cover) -> SeasonPlan:
+    """The season plan from a baseline cover (whose days run far enough ahead)."""
+    start, end = season_bounds(cover.today)
+    by_day = {d.day: d for d in cover.all_days}
+    first = max(start, cover.today)
+    needed = sum(by_day[d].burn_t for d in _days(first, end) if d in by_day)
+    season_use = sum(by_day[d].burn_t for d in _days(start, end) if d in by_day)
+    if start < cover.today:  # the part already burned, from the books
+        season_use += float(
+            -sum(
+                CoalEntry.objects.filter(
+                    heat_source=cover.heat_source,
+                    kind__in=[EntryKind.CONSUMPTION, EntryKind.REVERSAL],
+                    day__gte=start,
+                    day__lt=cover.today,
+                ).values_list("tonnes", flat=True)
+                or [Decimal(0)]
+            )
+        )
+    expected = sum(d.delivered_t for d in cover.all_days if d.day <= end)
+    share = settings.FUEL_SEASON_START_SHARE
+    started = cover.today >= start
+    stock_at_start = cover.stock_t if started else _stock_before(cover, start)
+    return SeasonPlan(
+        start=start,
+        end=end,
+        remaining_days=(end - first).days + 1,
+        needed_t=needed,
+        season_use_t=season_use,
+        stock_t=cover.stock_t,
+        expected_t=expected,
+        to_procure_t=max(0.0, needed - cover.stock_t - expected),
+        start_rule_t=share * season_use,
+        started=started,
+        meets_start_rule=None if started else stock_at_start >= share * season_use,
+    )
+
+
+def _days(first: date, last: date) -> list[date]:
+    return [first + timedelta(days=i) for i in range((last - first).days + 1)]
+
+
+def _stock_before(cover: Cover, day: date) -> float:
+    """The forecast stock at the start of ``day`` (the end of the day before)."""
+    level = cover.stock_t
+    for d in cover.all_days:
+        if d.day >= day:
+            break
+        level = d.stock_t
+    return level
+
+
+def degree_days_so_far(today: date) -> tuple[float, float]:
+    """Heating degree days of this season up to yesterday: observed, and the normal."""
+    start, _end = season_bounds(today)
+    days = _days(start, today - timedelta(days=1)) if today > start else []
+    if not days:
+        return 0.0, 0.0
+    place = settings.WEATHER_PLACE
+    observed = dict(
+        WeatherDay.objects.filter(
+            place=place, kind=WeatherKind.OBSERVED, day__gte=days[0], day__lte=days[-1]
+        ).values_list("day", "mean_c")
+    )
+    normal = normals(place, days)
+    def hdd(means: list[float]) -> float:
+        return burn_model.heating_degree_days(
+            means,
+            base_c=settings.FUEL_HDD_BASE_C,
+            threshold_c=settings.FUEL_HEATING_THRESHOLD_C,
+            rule=settings.FUEL_HEATING_DAY_RULE,
+        )
+
+    seen = hdd([observed.get(d, normal[d]) for d in days])
+    usual = hdd([normal[d] for d in days])
+    return seen, usual
+
+
+def with_scenario(base: Scenario, **changes: Any) -> Scenario:
+    return replace(base, **changes).check()

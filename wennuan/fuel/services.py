@@ -1,0 +1,468 @@
+"""State changes of the coal reserve: the ledger (deliveries, consumption, stocktakes,
+reversals), expected deliveries, daily temperatures, and the nightly refit of burn models.
+
+The ledger is append-only. Every function checks everything before it writes and raises
+``FuelRefused`` with a message for the person who tried; nothing is written then.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Avg, Max, Min, Q, Sum
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from wennuan.fuel import model as burn_model
+from wennuan.fuel.choices import DeliveryStatus, EntryKind, Origin, WeatherKind
+from wennuan.fuel.models import CoalEntry, ExpectedDelivery, FuelProfile, WeatherDay, WeatherHour
+from wennuan.grid.models import HeatSource
+
+MAX_TONNES = Decimal("100000")  # more than any coal train; a typo guard
+LHV_RANGE = (Decimal("5"), Decimal("35"))  # MJ/kg: lignite to anthracite
+MOISTURE_RANGE = (Decimal("0"), Decimal("60"))
+
+
+class FuelRefused(Exception):
+    """The change cannot be made, with the reason to show; nothing was written."""
+
+
+# --- ledger -----------------------------------------------------------------------------
+
+
+def _tonnes(value: Any, *, field: str, allow_zero: bool = False) -> Decimal:
+    try:
+        tonnes = Decimal(str(value).strip()).quantize(Decimal("0.001"))
+    except (InvalidOperation, ValueError) as exc:
+        raise FuelRefused(_("%(field)s: not a number") % {"field": field}) from exc
+    if not tonnes.is_finite() or tonnes < 0 or (tonnes == 0 and not allow_zero):
+        raise FuelRefused(_("%(field)s: must be more than 0 t") % {"field": field})
+    if tonnes > MAX_TONNES:
+        raise FuelRefused(_("%(field)s: more than 100,000 t in one entry") % {"field": field})
+    return tonnes
+
+
+def _in_range(value: Any, bounds: tuple[Decimal, Decimal], *, field: str) -> Decimal | None:
+    if value in (None, ""):
+        return None
+    try:
+        number = Decimal(str(value).strip())
+    except (InvalidOperation, ValueError) as exc:
+        raise FuelRefused(_("%(field)s: not a number") % {"field": field}) from exc
+    if not number.is_finite() or not bounds[0] <= number <= bounds[1]:
+        raise FuelRefused(
+            _("%(field)s: must be between %(low)s and %(high)s")
+            % {"field": field, "low": bounds[0], "high": bounds[1]}
+        )
+    return number
+
+
+def _not_future(day: date) -> None:
+    if day > timezone.localdate():
+        raise FuelRefused(_("The day cannot be in the future."))
+
+
+def _locked(heat_source: HeatSource) -> HeatSource:
+    """The heat source row, locked: entries of one yard are written one at a time, so two
+    clerks cannot both pass the duplicate checks (SQLite's IMMEDIATE transactions do this
+    for the whole database)."""
+    return HeatSource.objects.select_for_update().get(pk=heat_source.pk)
+
+
+def live_entries(heat_source: HeatSource) -> Any:
+    """The yard's entries that stand: neither reversed nor a reversal."""
+    return CoalEntry.objects.filter(heat_source=heat_source, reversal__isnull=True).exclude(
+        kind=EntryKind.REVERSAL
+    )
+
+
+def record_delivery(
+    *,
+    heat_source: HeatSource,
+    day: date,
+    tonnes: Any,
+    actor: Any,
+    supplier: str = "",
+    note_number: str = "",
+    lhv_mj_kg: Any = None,
+    moisture_pct: Any = None,
+    origin: str = Origin.ENTERED,
+    expected: ExpectedDelivery | None = None,
+) -> CoalEntry:
+    """Record coal weighed into the yard. A delivery note number is used once per yard."""
+    amount = _tonnes(tonnes, field=_("weight"))
+    lhv = _in_range(lhv_mj_kg, LHV_RANGE, field=_("lower heating value"))
+    moisture = _in_range(moisture_pct, MOISTURE_RANGE, field=_("moisture"))
+    _not_future(day)
+    note_number = note_number.strip()
+    with transaction.atomic():
+        _locked(heat_source)
+        if (
+            note_number
+            and live_entries(heat_source)
+            .filter(kind=EntryKind.DELIVERY, note_number=note_number)
+            .exists()
+        ):
+            raise FuelRefused(
+                _("Delivery note %(note)s is already recorded for this heat source.")
+                % {"note": note_number}
+            )
+        entry = CoalEntry.objects.create(
+            heat_source=heat_source,
+            kind=EntryKind.DELIVERY,
+            day=day,
+            tonnes=amount,
+            supplier=supplier.strip()[:100],
+            note_number=note_number,
+            lhv_mj_kg=lhv,
+            moisture_pct=moisture,
+            origin=origin,
+            created_by=actor,
+        )
+        if expected is not None:
+            if expected.status != DeliveryStatus.EXPECTED:
+                raise FuelRefused(_("That expected delivery is no longer open."))
+            expected.status = DeliveryStatus.RECEIVED
+            expected.received_entry = entry
+            expected.save(update_fields=["status", "received_entry"])
+    return entry
+
+
+def record_consumption(
+    *,
+    heat_source: HeatSource,
+    day: date,
+    tonnes: Any,
+    actor: Any,
+    origin: str = Origin.ENTERED,
+) -> CoalEntry:
+    """Record a day's coal burned (one entry a day; reverse it to correct it)."""
+    amount = _tonnes(tonnes, field=_("coal burned"), allow_zero=True)
+    _not_future(day)
+    with transaction.atomic():
+        _locked(heat_source)
+        if live_entries(heat_source).filter(kind=EntryKind.CONSUMPTION, day=day).exists():
+            raise FuelRefused(
+                _("Consumption for %(day)s is already recorded; reverse it to correct it.")
+                % {"day": day.isoformat()}
+            )
+        return CoalEntry.objects.create(
+            heat_source=heat_source,
+            kind=EntryKind.CONSUMPTION,
+            day=day,
+            tonnes=-amount,
+            origin=origin,
+            created_by=actor,
+        )
+
+
+def record_stocktake(
+    *, heat_source: HeatSource, day: date, counted_tonnes: Any, reason: str, actor: Any
+) -> CoalEntry:
+    """A stocktake: the difference between the counted stock and the book balance of that
+    day becomes an adjustment, with the explanation of the difference."""
+    counted = _tonnes(counted_tonnes, field=_("counted stock"), allow_zero=True)
+    reason = reason.strip()
+    if not reason:
+        raise FuelRefused(_("Explain the difference between the count and the books."))
+    _not_future(day)
+    with transaction.atomic():
+        _locked(heat_source)
+        difference = counted - balance(heat_source, on=day)
+        if difference == 0:
+            raise FuelRefused(_("The count matches the books: there is nothing to adjust."))
+        return CoalEntry.objects.create(
+            heat_source=heat_source,
+            kind=EntryKind.ADJUSTMENT,
+            day=day,
+            tonnes=difference,
+            counted_tonnes=counted,
+            reason=reason[:300],
+            created_by=actor,
+        )
+
+
+def reverse_entry(*, entry: CoalEntry, reason: str, actor: Any) -> CoalEntry:
+    """Cancel an entry by an opposite one on the same day; the original stays in the books."""
+    reason = reason.strip()
+    if not reason:
+        raise FuelRefused(_("Say why the entry is reversed."))
+    if entry.kind == EntryKind.REVERSAL:
+        raise FuelRefused(_("A reversal cannot be reversed; record the entry again instead."))
+    with transaction.atomic():
+        _locked(entry.heat_source)
+        if CoalEntry.objects.filter(reverses=entry).exists():
+            raise FuelRefused(_("This entry is already reversed."))
+        reversal = CoalEntry.objects.create(
+            heat_source=entry.heat_source,
+            kind=EntryKind.REVERSAL,
+            day=entry.day,
+            tonnes=-entry.tonnes,
+            reason=reason[:300],
+            reverses=entry,
+            created_by=actor,
+        )
+        # A received delivery that is reversed is expected again.
+        ExpectedDelivery.objects.filter(received_entry=entry).update(
+            status=DeliveryStatus.EXPECTED, received_entry=None
+        )
+    return reversal
+
+
+def expect_delivery(
+    *, heat_source: HeatSource, expected_on: date, tonnes: Any, supplier: str, actor: Any
+) -> ExpectedDelivery:
+    """A delivery the supplier has confirmed for a day: the forecast counts it until it is
+    weighed in (``record_delivery(expected=…)``) or called off."""
+    amount = _tonnes(tonnes, field=_("weight"))
+    if expected_on < timezone.localdate():
+        raise FuelRefused(_("An expected delivery is due today or later."))
+    return ExpectedDelivery.objects.create(
+        heat_source=heat_source,
+        expected_on=expected_on,
+        tonnes=amount,
+        supplier=supplier.strip()[:100],
+        created_by=actor,
+    )
+
+
+def cancel_expected(*, delivery: ExpectedDelivery) -> ExpectedDelivery:
+    if delivery.status != DeliveryStatus.EXPECTED:
+        raise FuelRefused(_("That expected delivery is no longer open."))
+    delivery.status = DeliveryStatus.CANCELLED
+    delivery.save(update_fields=["status"])
+    return delivery
+
+
+def balance(heat_source: HeatSource, *, on: date) -> Decimal:
+    """The yard's book stock at the end of a day (every entry up to it, reversals included)."""
+    total = CoalEntry.objects.filter(heat_source=heat_source, day__lte=on).aggregate(
+        t=Sum("tonnes")
+    )["t"]
+    return Decimal(total or 0)
+
+
+def consumption_from_telemetry(*, day: date) -> int:
+    """Write each heat source's coal burned on ``day`` from its telemetry (the sum of its
+    readings' ``coal_t``), where nobody has recorded that day's consumption; returns how many."""
+    from wennuan.operations.models import SourceReading
+
+    zone = timezone.get_current_timezone()
+    start = datetime.combine(day, datetime.min.time(), tzinfo=zone)
+    burned = (
+        SourceReading.objects.filter(
+            time__gte=start, time__lt=start + timedelta(days=1), coal_t__isnull=False
+        )
+        .values("heat_source_id")
+        .annotate(total=Sum("coal_t"))
+    )
+    recorded = set(
+        CoalEntry.objects.filter(
+            kind=EntryKind.CONSUMPTION, day=day, reversal__isnull=True
+        ).values_list("heat_source_id", flat=True)
+    )
+    entries = [
+        CoalEntry(
+            heat_source_id=row["heat_source_id"],
+            kind=EntryKind.CONSUMPTION,
+            day=day,
+            tonnes=-Decimal(str(round(row["total"], 3))),
+            origin=Origin.TELEMETRY,
+        )
+        for row in burned
+        if row["heat_source_id"] not in recorded
+    ]
+    CoalEntry.objects.bulk_create(entries)
+    return len(entries)
+
+
+# --- weather ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DayTemperature:
+    """A day's temperatures to store."""
+
+    day: date
+    mean_c: float
+    min_c: float | None = None
+    max_c: float | None = None
+
+
+def save_weather_days(
+    days: Iterable[DayTemperature], *, kind: str, origin: str, place: str = ""
+) -> int:
+    """Store daily temperatures, replacing what was there for the same place, day and kind."""
+    place = place or settings.WEATHER_PLACE
+    rows = [
+        WeatherDay(
+            place=place,
+            day=d.day,
+            kind=kind,
+            mean_c=d.mean_c,
+            min_c=d.min_c,
+            max_c=d.max_c,
+            origin=origin,
+            updated_at=timezone.now(),
+        )
+        for d in days
+    ]
+    for row in rows:
+        if not -60 <= row.mean_c <= 60 or not math.isfinite(row.mean_c):
+            raise FuelRefused(
+                _("%(day)s: a daily mean must be within -60..60 °C") % {"day": row.day}
+            )
+    WeatherDay.objects.bulk_create(
+        rows,
+        update_conflicts=True,
+        unique_fields=["place", "day", "kind"],
+        update_fields=["mean_c", "min_c", "max_c", "origin", "updated_at"],
+    )
+    return len(rows)
+
+
+def save_forecast_hours(
+    hours: Sequence[tuple[datetime, float]], *, origin: str, place: str = ""
+) -> int:
+    """Store hourly forecast temperatures (replacing the same hours)."""
+    place = place or settings.WEATHER_PLACE
+    WeatherHour.objects.bulk_create(
+        [
+            WeatherHour(
+                place=place,
+                time=moment,
+                temperature_c=value,
+                origin=origin,
+                updated_at=timezone.now(),
+            )
+            for moment, value in hours
+        ],
+        update_conflicts=True,
+        unique_fields=["place", "time"],
+        update_fields=["temperature_c", "origin", "updated_at"],
+    )
+    return len(hours)
+
+
+def observed_days_from_telemetry(*, since: date, until: date | None = None) -> int:
+    """Daily means of the observed outdoor temperature (telemetry) become observed days,
+    except days someone entered or imported by hand, which stay as they are."""
+    from wennuan.operations.models import OutdoorTemperature
+
+    zone = timezone.get_current_timezone()
+    until = until or timezone.localdate()
+    start = datetime.combine(since, datetime.min.time(), tzinfo=zone)
+    end = datetime.combine(until + timedelta(days=1), datetime.min.time(), tzinfo=zone)
+    daily = (
+        OutdoorTemperature.objects.filter(
+            place=settings.WEATHER_PLACE, time__gte=start, time__lt=end
+        )
+        .annotate(local_day=TruncDate("time", tzinfo=zone))
+        .values("local_day")
+        .annotate(mean=Avg("temperature_c"), low=Min("temperature_c"), high=Max("temperature_c"))
+        .order_by()
+    )
+    manual = set(
+        WeatherDay.objects.filter(
+            place=settings.WEATHER_PLACE,
+            kind=WeatherKind.OBSERVED,
+            day__gte=since,
+            day__lte=until,
+        )
+        .exclude(origin=Origin.TELEMETRY)
+        .values_list("day", flat=True)
+    )
+    days = [
+        DayTemperature(r["local_day"], round(r["mean"], 2), r["low"], r["high"])
+        for r in daily
+        if r["local_day"] not in manual
+    ]
+    return save_weather_days(days, kind=WeatherKind.OBSERVED, origin=Origin.TELEMETRY)
+
+
+# --- burn models ------------------------------------------------------------------------
+
+
+def burn_history(heat_source: HeatSource, *, place: str = "") -> list[burn_model.DayObs]:
+    """Each day with both a standing consumption entry and an observed mean temperature."""
+    place = place or settings.WEATHER_PLACE
+    # One standing consumption entry a day (record_consumption and the telemetry job see to it).
+    burned = dict(
+        live_entries(heat_source).filter(kind=EntryKind.CONSUMPTION).values_list("day", "tonnes")
+    )
+    temps = dict(
+        WeatherDay.objects.filter(
+            place=place, kind=WeatherKind.OBSERVED, day__in=list(burned)
+        ).values_list("day", "mean_c")
+    )
+    return [
+        burn_model.DayObs(day, temps[day], float(-tonnes))
+        for day, tonnes in sorted(burned.items())
+        if day in temps
+    ]
+
+
+def profile_for(heat_source: HeatSource) -> FuelProfile:
+    profile, _ = FuelProfile.objects.get_or_create(heat_source=heat_source)
+    return profile
+
+
+def refit_model(*, heat_source: HeatSource) -> FuelProfile:
+    """Fit the heat source's burn model on its own history (robust degree-day regression,
+    or the plain baseline when that does better on held-out days) and keep it."""
+    profile = profile_for(heat_source)
+    history = burn_history(heat_source)
+    try:
+        report = burn_model.fit_daily(history, base_c=settings.FUEL_HDD_BASE_C)
+    except burn_model.NotEnoughHistory:
+        profile.model = None
+        profile.model_kind = ""
+        profile.holdout_mape = profile.baseline_mape = None
+    else:
+        profile.model = report.model.to_dict()
+        profile.model_kind = report.chosen
+        profile.holdout_mape = report.model_mape
+        profile.baseline_mape = report.baseline_mape
+    profile.history_days = len(history)
+    profile.fitted_at = timezone.now()
+    profile.save()
+    return profile
+
+
+def refit_all_models() -> int:
+    """Refit every heat source's model (the morning job); returns how many have one."""
+    fitted = 0
+    for source in HeatSource.objects.all():
+        fitted += refit_model(heat_source=source).model is not None
+    return fitted
+
+
+def stock_by_source(*, on: date) -> dict[int, Decimal]:
+    """Book stock of every yard at the end of a day, in one query."""
+    rows = (
+        CoalEntry.objects.filter(day__lte=on)
+        .values("heat_source_id")
+        .annotate(t=Sum("tonnes"))
+        .order_by()
+    )
+    return {r["heat_source_id"]: Decimal(r["t"] or 0) for r in rows}
+
+
+def expected_by_source(*, since: date, until: date) -> dict[int, list[tuple[date, float]]]:
+    """Open expected deliveries per heat source in [since, until]."""
+    out: dict[int, list[tuple[date, float]]] = {}
+    for delivery in ExpectedDelivery.objects.filter(
+        Q(status=DeliveryStatus.EXPECTED), expected_on__gte=since, expected_on__lte=until
+    ).order_by("expected_on"):
+        out.setdefault(delivery.heat_source_id, []).append(
+            (delivery.expected_on, float(delivery.tonnes))
+        )
+    return out

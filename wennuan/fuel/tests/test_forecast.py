@@ -1,0 +1,191 @@
+"""Days of cover, scenarios, the season plan and the morning alert, with controlled time."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+from wennuan.fuel.alerts import alert_managers
+from wennuan.fuel.choices import Origin, WeatherKind
+from wennuan.fuel.forecast import Scenario, forecast_cover, parse_scenario, season_plan
+from wennuan.fuel.models import WeatherDay
+from wennuan.fuel.services import (
+    expect_delivery,
+    record_consumption,
+    record_delivery,
+    refit_model,
+)
+from wennuan.grid.tests.factories import make_user
+from wennuan.notify.models import Notification
+from wennuan.people.choices import Role
+
+pytestmark = pytest.mark.django_db
+TODAY = date(2026, 12, 10)
+
+
+@pytest.fixture(autouse=True)
+def in_december(time_machine):
+    time_machine.move_to(datetime(2026, 12, 10, 9, tzinfo=timezone.get_current_timezone()))
+
+
+def flat_yard(source, *, stock: float = 1000, burn: float = 100) -> None:
+    """A yard with ``stock`` t today after seven days of ``burn`` t (no model: too short)."""
+    record_delivery(
+        heat_source=source, day=TODAY - timedelta(days=8), tonnes=stock + 7 * burn, actor=None
+    )
+    for back in range(1, 8):
+        record_consumption(
+            heat_source=source, day=TODAY - timedelta(days=back), tonnes=burn, actor=None
+        )
+
+
+def test_flat_burn_cover_run_out_rule_and_order(source):
+    flat_yard(source)
+    cover = forecast_cover(source, today=TODAY)
+    assert cover.model_kind == "" and "mean of the last recorded days" in cover.note
+    assert cover.stock_t == 1000
+    # 100 t a day from today: the yard is empty after ten days; day 11 cannot be burned.
+    assert cover.run_out == TODAY + timedelta(days=10)
+    assert cover.days_of_cover == pytest.approx(10.0)
+    # Already below 15 days of cover: order now what keeps the rule over 30 days:
+    # at the end of day 30 the stock would be 1000 − 3000, and the rule wants 1500 more.
+    assert cover.below_rule_on == TODAY and cover.order_by == TODAY
+    assert cover.order_t == pytest.approx(3500)
+
+
+def test_scenarios_suspend_deliveries_and_lower_efficiency(source):
+    flat_yard(source)
+    expect_delivery(
+        heat_source=source,
+        expected_on=TODAY + timedelta(days=5),
+        tonnes=500,
+        supplier="",
+        actor=None,
+    )
+    base = forecast_cover(source, today=TODAY)
+    assert base.run_out == TODAY + timedelta(days=15)  # 1,500 t at 100 t a day
+    suspended = forecast_cover(source, today=TODAY, scenario=Scenario(suspend_days=10))
+    assert suspended.run_out == TODAY + timedelta(days=10)  # the train at day 5 never comes
+    weaker = forecast_cover(source, today=TODAY, scenario=Scenario(efficiency_drop_pct=20))
+    assert weaker.burn_per_day_t == pytest.approx(125)  # 100 / (1 − 0.2)
+    assert weaker.run_out == TODAY + timedelta(days=12)  # 1,000 + 500 at day 5, 125 t a day
+    both = forecast_cover(
+        source, today=TODAY, scenario=Scenario(suspend_days=10, efficiency_drop_pct=20)
+    )
+    assert both.days_of_cover == pytest.approx(8.0)
+
+
+def test_a_cold_wave_burns_more_through_the_fitted_model(source):
+    # Four weeks of history: burn = 100 + 10 × HDD18 exactly.
+    start = TODAY - timedelta(days=28)
+    record_delivery(heat_source=source, day=start - timedelta(days=1), tonnes=50_000, actor=None)
+    for i in range(28):
+        day = start + timedelta(days=i)
+        mean = [-5.0, 0.0, 4.0, 8.0, -2.0, 2.0, 10.0][i % 7]
+        WeatherDay.objects.create(
+            place="yantai", day=day, kind=WeatherKind.OBSERVED, mean_c=mean, origin=Origin.ENTERED
+        )
+        record_consumption(heat_source=source, day=day, tonnes=100 + 10 * (18 - mean), actor=None)
+    for i in range(10):
+        WeatherDay.objects.create(
+            place="yantai",
+            day=TODAY + timedelta(days=i),
+            kind=WeatherKind.FORECAST,
+            mean_c=0.0,
+            origin=Origin.ENTERED,
+        )
+    profile = refit_model(heat_source=source)
+    assert profile.model is not None and profile.history_days == 28
+    base = forecast_cover(source, today=TODAY, horizon=10)
+    assert [d.from_forecast for d in base.days] == [True] * 10
+    assert base.days[5].burn_t == pytest.approx(280, rel=0.03)  # 100 + 10 × 18
+    cold = forecast_cover(
+        source, today=TODAY, horizon=10, scenario=Scenario(cold_delta_c=8, cold_days=5)
+    )
+    assert cold.days[2].burn_t == pytest.approx(360, rel=0.03)  # 100 + 10 × 26
+    assert cold.days[7].burn_t == pytest.approx(base.days[7].burn_t, rel=0.03)  # after the wave
+    assert cold.days[2].low_t <= cold.days[2].burn_t <= cold.days[2].high_t
+
+
+def test_scenario_text_of_the_command(source):
+    scenario = parse_scenario("suspend=10,cold=8x5,efficiency=5")
+    assert (scenario.suspend_days, scenario.cold_delta_c, scenario.cold_days) == (10, 8.0, 5)
+    assert scenario.efficiency_drop_pct == 5.0
+    for bad in ("suspend=ten", "cold=8", "warp=9", "efficiency=80"):
+        with pytest.raises(ValueError):
+            parse_scenario(bad)
+
+
+def test_the_command_prints_the_comparison_and_the_days(source, capsys):
+    flat_yard(source)
+    call_command("fuel_forecast", "--source", "HS09", "--days", "3", "--scenario", "suspend=10")
+    out = capsys.readouterr().out
+    assert "stock today 1,000.0 t" in out and "deliveries suspended 10 days" in out
+    assert out.count(f"{TODAY + timedelta(days=2)}") == 1  # three days printed
+    with pytest.raises(Exception, match="no heat source"):
+        call_command("fuel_forecast", "--source", "NOPE")
+
+
+def test_the_season_plan_counts_the_rest_of_the_season(source, settings):
+    flat_yard(source, stock=5000, burn=100)
+    plan = season_plan(forecast_cover(source, today=TODAY))
+    # Season 2026-11-15 … 2027-04-05; from today (Dec 10) 117 days at 100 t.
+    assert (plan.start, plan.end, plan.remaining_days) == (
+        date(2026, 11, 15),
+        date(2027, 4, 5),
+        117,
+    )
+    assert plan.needed_t == pytest.approx(11_700)
+    assert plan.to_procure_t == pytest.approx(6_700)
+    assert plan.started and plan.meets_start_rule is None
+
+
+def test_the_morning_alert_fires_before_the_rule_is_broken(source, settings, time_machine):
+    """A season simulated day by day without deliveries: managers are texted well before
+    the yard holds less than 15 days, and once a day at most."""
+    manager = make_user(Role.MANAGER, phone="13900000001")
+    flat_yard(source, stock=4000, burn=100)  # 40 days; the rule breaks after day 25
+    first_alert = breach = None
+    for day_number in range(0, 30):
+        today = TODAY + timedelta(days=day_number)
+        time_machine.move_to(datetime.combine(today, datetime.min.time()).replace(hour=6))
+        if day_number:  # yesterday's burn booked
+            record_consumption(
+                heat_source=source, day=today - timedelta(days=1), tonnes=100, actor=None
+            )
+        _short, sent = alert_managers(today=today)
+        if sent and first_alert is None:
+            first_alert = today
+        cover = forecast_cover(source, today=today, horizon=1)
+        if breach is None and cover.stock_t < 15 * 100:
+            breach = today
+    assert first_alert is not None and breach is not None
+    assert first_alert < breach - timedelta(days=settings.FUEL_ORDER_LEAD_DAYS)
+    texts = Notification.objects.filter(template="coal_low", recipient=manager.phone)
+    days_texted = {n.related_key for n in texts}
+    assert len(days_texted) == texts.count()  # one a day at most
+    # Running the check twice on one day sends nothing more.
+    before = texts.count()
+    alert_managers(today=TODAY + timedelta(days=29))
+    assert texts.count() == before
+
+
+def test_no_alert_while_the_yard_keeps_its_cover(source):
+    make_user(Role.MANAGER, phone="13900000002")
+    flat_yard(source, stock=50_000, burn=100)
+    assert alert_managers(today=TODAY) == ([], 0)
+    assert not Notification.objects.exists()
+
+
+def test_refusing_nonsense_scenarios():
+    for bad in (
+        Scenario(suspend_days=-1),
+        Scenario(cold_delta_c=40),
+        Scenario(efficiency_drop_pct=90),
+    ):
+        with pytest.raises(ValueError):
+            bad.check()
+    assert Scenario().is_baseline and not Scenario(suspend_days=3).is_baseline
