@@ -410,6 +410,10 @@ def burn_history(heat_source: HeatSource, *, place: str = "") -> list[burn_model
     ]
 
 
+def _finite_or_none(value: float) -> float | None:
+    return value if math.isfinite(value) else None
+
+
 def profile_for(heat_source: HeatSource) -> FuelProfile:
     profile, _ = FuelProfile.objects.get_or_create(heat_source=heat_source)
     return profile
@@ -429,8 +433,9 @@ def refit_model(*, heat_source: HeatSource) -> FuelProfile:
     else:
         profile.model = report.model.to_dict()
         profile.model_kind = report.chosen
-        profile.holdout_mape = report.model_mape
-        profile.baseline_mape = report.baseline_mape
+        # NaN when there was nothing to score against (no burn on the held-out days).
+        profile.holdout_mape = _finite_or_none(report.model_mape)
+        profile.baseline_mape = _finite_or_none(report.baseline_mape)
     profile.history_days = len(history)
     profile.fitted_at = timezone.now()
     profile.save()
