@@ -21,7 +21,11 @@ from django.utils import timezone
 from wennuan.fuel.choices import DeliveryStatus, EntryKind, Origin, WeatherKind
 from wennuan.fuel.forecast import normals, season_bounds
 from wennuan.fuel.models import CoalEntry, ExpectedDelivery, FuelProfile, WeatherDay
-from wennuan.fuel.services import refit_all_models
+from wennuan.fuel.services import (
+    consumption_from_telemetry,
+    observed_days_from_telemetry,
+    refit_all_models,
+)
 from wennuan.fuel.units import DEFAULT_LHV_MJ_KG, coal_for_heat
 from wennuan.grid.models import HeatSource
 
@@ -31,10 +35,31 @@ STOPPED_DAYS = 12  # the last yard's trains stopped this many days ago
 SUPPLIERS = ["山东能源集团", "兖矿煤炭运销", "龙口矿业集团"]
 
 
-def demo_burn_t(capacity_mw: float, mean_c: float, day: date, rng: random.Random) -> float:
-    """A day's coal burned by a plant of this capacity at this daily mean temperature."""
+# Share of a day's heat in each local hour: a night set-back, the morning and evening peaks.
+DIURNAL = [
+    0.85, 0.82, 0.8, 0.8, 0.83, 0.95, 1.15, 1.25, 1.2, 1.05, 1.0, 0.97,
+    0.95, 0.93, 0.93, 0.95, 1.02, 1.12, 1.2, 1.18, 1.1, 1.0, 0.93, 0.88,
+]  # fmt: skip
+DIURNAL = [v * 24 / sum(DIURNAL) for v in DIURNAL]
+
+
+def connected_mw(heat_source: HeatSource) -> float:
+    """The heat source's connected load: the capacity of the stations it feeds."""
+    return float(sum(s.capacity_mw for s in heat_source.stations.all()))
+
+
+def demo_heat_mw(connected: float, mean_c: float, weekday: int, hour: int | None = None) -> float:
+    """Heat output at this outdoor temperature: the connected load times a load factor that
+    grows with the degree days (design outdoor temperature −12 °C), a little less at weekends;
+    by ``hour``, the hour's part of the daily profile, else the day's mean."""
     load = min(1.05, max(0.12, (18 - mean_c) / (18 - DESIGN_OUTDOOR_C)))
-    heat_mwh = capacity_mw * 24 * load * (0.97 if day.weekday() >= 5 else 1.0)
+    profile = DIURNAL[hour] if hour is not None else 1.0
+    return connected * load * profile * (0.97 if weekday >= 5 else 1.0)
+
+
+def demo_burn_t(connected: float, mean_c: float, day: date, rng: random.Random) -> float:
+    """A day's coal burned for this connected load at this daily mean temperature."""
+    heat_mwh = demo_heat_mw(connected, mean_c, day.weekday()) * 24
     coal = coal_for_heat(heat_mwh, lhv_mj_kg=DEFAULT_LHV_MJ_KG, efficiency=EFFICIENCY)
     return coal * (1 + rng.gauss(0, 0.03))
 
@@ -51,8 +76,14 @@ def _temperatures(first: date, last: date, rng: random.Random) -> dict[date, flo
     return out
 
 
-def build_demo_fuel(*, seed: int, today: date | None = None) -> dict[str, int]:
-    """Weather, books and expected deliveries for every heat source; returns counts."""
+def build_demo_fuel(
+    *, seed: int, today: date | None = None, telemetry_since: date | None = None
+) -> dict[str, int]:
+    """Weather, books and expected deliveries for every heat source; returns counts.
+
+    Days from ``telemetry_since`` on (the demo telemetry's window) take their temperature
+    and coal burned from the telemetry, as the morning check does; earlier days are drawn.
+    """
     rng = random.Random(seed + 11)
     today = today or timezone.localdate()
     season_start, _end = season_bounds(today)
@@ -65,7 +96,7 @@ def build_demo_fuel(*, seed: int, today: date | None = None) -> dict[str, int]:
     weather = [
         WeatherDay(place=place, day=d, kind=WeatherKind.OBSERVED, mean_c=t, origin=Origin.IMPORT)
         for d, t in temps.items()
-        if d < today
+        if d < (telemetry_since or today)
     ] + [
         WeatherDay(
             place=place,
@@ -77,50 +108,11 @@ def build_demo_fuel(*, seed: int, today: date | None = None) -> dict[str, int]:
         for d, t in temps.items()
         if d >= today
     ]
-    sources = list(HeatSource.objects.order_by("code"))
-    entries: list[CoalEntry] = []
-    expected: list[ExpectedDelivery] = []
-    for index, source in enumerate(sources):
-        capacity = float(source.capacity_mw)
-        stopped = index == len(sources) - 1  # the yard whose trains stopped
-        stock = 0.0
-        for day in sorted(d for d in temps if d < today):
-            start, end = season_bounds(day)
-            if not start <= day <= end:
-                continue
-            if day == start:  # the season opens with about 25 days of cold-weather burn
-                opening = round(demo_burn_t(capacity, -2, day, rng) * 25 - stock, 1)
-                if opening > 0:
-                    entries.append(
-                        _delivery(source, day - timedelta(days=1), opening, rng, len(entries))
-                    )
-                    stock += opening
-            burn = round(demo_burn_t(capacity, temps[day], day, rng), 1)
-            entries.append(
-                CoalEntry(
-                    heat_source=source,
-                    kind=EntryKind.CONSUMPTION,
-                    day=day,
-                    tonnes=-Decimal(str(burn)),
-                    origin=Origin.TELEMETRY,
-                )
-            )
-            stock -= burn
-            # A train whenever the yard dips under 18 days of cover (none lately, if stopped).
-            if stock < burn * 18 and not (stopped and (today - day).days <= STOPPED_DAYS):
-                load = round(burn * rng.uniform(5, 8), 1)
-                entries.append(_delivery(source, day, load, rng, len(entries)))
-                stock += load
-        if not stopped:
-            expected.append(
-                ExpectedDelivery(
-                    heat_source=source,
-                    expected_on=today + timedelta(days=3 + index),
-                    tonnes=Decimal(str(round(demo_burn_t(capacity, -2, today, rng) * 7))),
-                    supplier=SUPPLIERS[index % len(SUPPLIERS)],
-                    status=DeliveryStatus.EXPECTED,
-                )
-            )
+    sources = [
+        source
+        for source in HeatSource.objects.order_by("code").prefetch_related("stations")
+        if connected_mw(source) > 0  # a plant nobody is connected to burns nothing
+    ]
     with transaction.atomic():
         WeatherDay.objects.bulk_create(
             weather,
@@ -128,6 +120,19 @@ def build_demo_fuel(*, seed: int, today: date | None = None) -> dict[str, int]:
             unique_fields=["place", "day", "kind"],
             update_fields=["mean_c", "origin", "updated_at"],
         )
+        # The telemetry window is booked as the morning check would have booked it.
+        booked: dict[tuple[int, date], float] = {}
+        if telemetry_since is not None:
+            for back in range((today - telemetry_since).days, 0, -1):
+                consumption_from_telemetry(day=today - timedelta(days=back))
+            observed_days_from_telemetry(since=telemetry_since, until=today - timedelta(days=1))
+            booked = {
+                (source_id, day): float(-tonnes)
+                for source_id, day, tonnes in CoalEntry.objects.filter(
+                    kind=EntryKind.CONSUMPTION, day__gte=telemetry_since
+                ).values_list("heat_source_id", "day", "tonnes")
+            }
+        entries, expected = _books(sources, temps, booked, today, rng)
         CoalEntry.objects.bulk_create(entries)
         ExpectedDelivery.objects.bulk_create(expected)
         FuelProfile.objects.bulk_create(
@@ -140,6 +145,63 @@ def build_demo_fuel(*, seed: int, today: date | None = None) -> dict[str, int]:
         "expected_deliveries": len(expected),
         "models": fitted,
     }
+
+
+def _books(
+    sources: list[HeatSource],
+    temps: dict[date, float],
+    booked: dict[tuple[int, date], float],
+    today: date,
+    rng: random.Random,
+) -> tuple[list[CoalEntry], list[ExpectedDelivery]]:
+    """Each yard's season openings, daily burn (unless ``booked`` from telemetry) and the
+    trains that kept it near three weeks of cover; expected deliveries for all but the last."""
+    entries: list[CoalEntry] = []
+    expected: list[ExpectedDelivery] = []
+    for index, source in enumerate(sources):
+        connected = connected_mw(source)
+        stopped = index == len(sources) - 1  # the yard whose trains stopped
+        stock = 0.0
+        for day in sorted(d for d in temps if d < today):
+            start, end = season_bounds(day)
+            if not start <= day <= end:
+                continue
+            if day == start:  # the season opens with about 25 days of cold-weather burn
+                opening = round(demo_burn_t(connected, -2, day, rng) * 25 - stock, 1)
+                if opening > 0:
+                    entries.append(
+                        _delivery(source, day - timedelta(days=1), opening, rng, len(entries))
+                    )
+                    stock += opening
+            burn = booked.get((source.pk, day))
+            if burn is None:
+                burn = round(demo_burn_t(connected, temps[day], day, rng), 1)
+                entries.append(
+                    CoalEntry(
+                        heat_source=source,
+                        kind=EntryKind.CONSUMPTION,
+                        day=day,
+                        tonnes=-Decimal(str(burn)),
+                        origin=Origin.TELEMETRY,
+                    )
+                )
+            stock -= burn
+            # A train whenever the yard dips under 18 days of cover (none lately, if stopped).
+            if stock < burn * 18 and not (stopped and (today - day).days <= STOPPED_DAYS):
+                load = round(burn * rng.uniform(5, 8), 1)
+                entries.append(_delivery(source, day, load, rng, len(entries)))
+                stock += load
+        if not stopped:
+            expected.append(
+                ExpectedDelivery(
+                    heat_source=source,
+                    expected_on=today + timedelta(days=3 + index),
+                    tonnes=Decimal(str(round(demo_burn_t(connected, -2, today, rng) * 7))),
+                    supplier=SUPPLIERS[index % len(SUPPLIERS)],
+                    status=DeliveryStatus.EXPECTED,
+                )
+            )
+    return entries, expected
 
 
 def _delivery(

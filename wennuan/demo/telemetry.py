@@ -7,6 +7,8 @@ consistent, with one injected fault that matches a cluster of "not warm" request
   below supply; flow is steady for the station's size; heat = flow × 4.186 kJ/(kg·K) × ΔT.
 - Primary supply follows the heat source (≈ 102 − 1.27 × outdoor, as measured on a real
   network), primary return ≈ 50 °C.
+- Each heat source's output follows its connected load, the outdoor temperature and a daily
+  profile (night set-back, morning and evening peaks); coal burned = heat / (LHV × 0.8).
 - The fault: yesterday 18:00–21:00 the circulation pump of the first station stopped, its
   secondary supply fell toward the return, homes it feeds reported "not warm", one incident
   linked them, and it was resolved when the pump was restarted.
@@ -24,10 +26,17 @@ from django.db.models import F
 from django.utils import timezone
 
 from wennuan.core.bulk import insert_new_rows
-from wennuan.grid.models import Household, Station
-from wennuan.operations.models import DEFAULT_CURVE, OutdoorTemperature, curve_target
+from wennuan.demo.fuel import EFFICIENCY, connected_mw, demo_heat_mw
+from wennuan.fuel.units import DEFAULT_LHV_MJ_KG, coal_for_heat
+from wennuan.grid.models import HeatSource, Household, Station
+from wennuan.operations.models import (
+    DEFAULT_CURVE,
+    OutdoorTemperature,
+    SourceReading,
+    curve_target,
+)
 from wennuan.operations.partitions import ensure_partitions
-from wennuan.operations.services import STATION_COLUMNS, roll_up_hours
+from wennuan.operations.services import SOURCE_COLUMNS, STATION_COLUMNS, roll_up_hours
 
 SPECIFIC_HEAT_KJ_KG_K = 4.186
 
@@ -94,12 +103,29 @@ def build_demo_telemetry(
     ensure_partitions(start, now)
     rows: list[tuple[Any, ...]] = []
     outdoor_rows = []
+    source_rows: list[tuple[Any, ...]] = []
+    sources = [
+        (source.pk, connected)
+        for source in HeatSource.objects.prefetch_related("stations").order_by("code")
+        if (connected := connected_mw(source)) > 0
+    ]
     moment = start
     stored = 0
     with transaction.atomic():
         while moment <= now:
             outdoor = outdoor_at(moment, rng)
             outdoor_rows.append(("yantai", moment, outdoor))
+            local = timezone.localtime(moment)
+            for source_id, connected in sources:
+                output = demo_heat_mw(connected, outdoor, local.weekday(), local.hour)
+                output *= 1 + rng.gauss(0, 0.02)
+                coal = coal_for_heat(
+                    output * step_minutes / 60, lhv_mj_kg=DEFAULT_LHV_MJ_KG, efficiency=EFFICIENCY
+                )
+                supply = round(102.2 - 1.27 * outdoor + rng.gauss(0, 1.0), 1)
+                source_rows.append(
+                    (source_id, moment, round(output, 2), supply, 50.0, round(coal, 3))
+                )
             for station_id, capacity in stations:
                 pump_on = not (station_id == fault_station and fault_start <= moment < fault_end)
                 rows.append(
@@ -113,6 +139,7 @@ def build_demo_telemetry(
             moment += timedelta(minutes=step_minutes)
         stored += insert_new_rows_any(rows)
         insert_new_rows(OutdoorTemperature, ["place", "time", "temperature_c"], outdoor_rows)
+        insert_new_rows(SourceReading, SOURCE_COLUMNS, source_rows)
     roll_up_hours(since=start)
     _fault_complaints(fault_station, fault_start, fault_end, rng)
     return stored

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
-from datetime import date, timedelta
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -459,6 +459,7 @@ def degree_days_so_far(today: date) -> tuple[float, float]:
         ).values_list("day", "mean_c")
     )
     normal = normals(place, days)
+
     def hdd(means: list[float]) -> float:
         return burn_model.heating_degree_days(
             means,
@@ -472,5 +473,43 @@ def degree_days_so_far(today: date) -> tuple[float, float]:
     return seen, usual
 
 
-def with_scenario(base: Scenario, **changes: Any) -> Scenario:
-    return replace(base, **changes).check()
+def hourly_heat(
+    heat_source: HeatSource, *, today: date | None = None, days: int = 2
+) -> list[tuple[datetime, float]] | None:
+    """Expected heat output hour by hour (local time, MW) from today: each day's heat from
+    the heat-output model, spread over its hours by the fitted hourly shape (with the
+    hourly forecast temperatures when all 24 are stored). None without a heat model."""
+    from wennuan.fuel.models import WeatherHour
+
+    profile = FuelProfile.objects.filter(heat_source=heat_source).first()
+    if profile is None or not profile.heat_model or not profile.hourly_shape:
+        return None
+    today = today or timezone.localdate()
+    place = settings.WEATHER_PLACE
+    daily_model = burn_model.DailyModel.from_dict(profile.heat_model)
+    shape = burn_model.HourlyShape.from_dict(profile.hourly_shape)
+    temps = temperatures(place, today, days)
+    previous = (
+        WeatherDay.objects.filter(place=place, day=today - timedelta(days=1))
+        .order_by("kind")
+        .values_list("mean_c", flat=True)
+        .last()
+    )
+    daily = daily_model.predict([(d, m) for d, m, _k in temps], previous_mean_c=previous)
+    zone = timezone.get_current_timezone()
+    start = datetime.combine(today, datetime.min.time(), tzinfo=zone)
+    forecast_hours = {
+        timezone.localtime(moment).replace(tzinfo=None): value
+        for moment, value in WeatherHour.objects.filter(
+            place=place, time__gte=start, time__lt=start + timedelta(days=days)
+        ).values_list("time", "temperature_c")
+    }
+    out: list[tuple[datetime, float]] = []
+    for (day, _mean, _known), heat_mwh in zip(temps, daily, strict=True):
+        hours = [datetime.combine(day, datetime.min.time()) + timedelta(hours=h) for h in range(24)]
+        hourly_c = [forecast_hours.get(h) for h in hours]
+        values = shape.split(
+            day, heat_mwh, [float(t) for t in hourly_c] if None not in hourly_c else None
+        )
+        out += list(zip(hours, values, strict=True))
+    return out

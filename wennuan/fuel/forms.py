@@ -13,7 +13,9 @@ from wennuan.fuel.forecast import Scenario
 
 
 def _date_widget() -> forms.DateInput:
-    return forms.DateInput(attrs={"type": "date"})
+    # ISO whatever the language: the browser's date picker takes only yyyy-mm-dd (zh-hans
+    # would print 2026/11/29, which the picker throws away).
+    return forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
 
 
 class DeliveryForm(StyledForm):

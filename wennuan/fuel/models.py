@@ -131,7 +131,8 @@ class ExpectedDelivery(models.Model):
 
 
 class FuelProfile(models.Model):
-    """A heat source's fuel parameters and its burn model, refitted every morning."""
+    """A heat source's fuel parameters and its models, refitted every morning: coal burned a
+    day (from the ledger), heat output a day and its hourly shape (from telemetry)."""
 
     heat_source = models.OneToOneField(
         "grid.HeatSource",
@@ -158,6 +159,14 @@ class FuelProfile(models.Model):
     holdout_mape = models.FloatField(_("held-out error (MAPE)"), null=True, blank=True)
     baseline_mape = models.FloatField(_("baseline held-out error (MAPE)"), null=True, blank=True)
     history_days = models.PositiveIntegerField(_("days of history"), default=0)
+    # Heat output (MWh a day) from the heat source's telemetry, and its hourly shape.
+    heat_model = models.JSONField(_("heat-output model"), null=True, blank=True)
+    heat_model_kind = models.CharField(_("heat-output model kind"), max_length=20, blank=True)
+    heat_holdout_mape = models.FloatField(
+        _("heat-output held-out error (MAPE)"), null=True, blank=True
+    )
+    heat_history_days = models.PositiveIntegerField(_("days of heat history"), default=0)
+    hourly_shape = models.JSONField(_("hourly load shape"), null=True, blank=True)
     fitted_at = models.DateTimeField(_("fitted at"), null=True, blank=True)
 
     class Meta:

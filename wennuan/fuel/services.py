@@ -16,8 +16,8 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Avg, Max, Min, Q, Sum
-from django.db.models.functions import TruncDate
+from django.db.models import Avg, Count, Max, Min, Q, Sum
+from django.db.models.functions import TruncDate, TruncHour
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -419,13 +419,71 @@ def profile_for(heat_source: HeatSource) -> FuelProfile:
     return profile
 
 
+def heat_history(heat_source: HeatSource) -> list[burn_model.DayObs]:
+    """Daily heat output (MWh) from the heat source's telemetry, for the days with at least
+    20 hourly readings, with the day's observed mean temperature."""
+    from wennuan.operations.models import SourceReading
+
+    zone = timezone.get_current_timezone()
+    daily = (
+        SourceReading.objects.filter(heat_source=heat_source, output_mw__isnull=False)
+        .annotate(local_day=TruncDate("time", tzinfo=zone))
+        .values("local_day")
+        .annotate(mean=Avg("output_mw"), n=Count("time"))
+        .order_by("local_day")
+    )
+    rows = [(r["local_day"], r["mean"] * 24) for r in daily if r["n"] >= 20]
+    temps = dict(
+        WeatherDay.objects.filter(
+            place=settings.WEATHER_PLACE,
+            kind=WeatherKind.OBSERVED,
+            day__in=[day for day, _ in rows],
+        ).values_list("day", "mean_c")
+    )
+    return [burn_model.DayObs(day, temps[day], mwh) for day, mwh in rows if day in temps]
+
+
+def hourly_history(
+    heat_source: HeatSource, *, days: int = 60
+) -> list[tuple[datetime, float, float]]:
+    """(local hour, outdoor °C, output MW) of the last ``days`` days, for the hourly shape."""
+    from wennuan.operations.models import OutdoorTemperature, SourceReading
+
+    zone = timezone.get_current_timezone()
+    since = timezone.now() - timedelta(days=days)
+    output = (
+        SourceReading.objects.filter(
+            heat_source=heat_source, time__gte=since, output_mw__isnull=False
+        )
+        .annotate(hour=TruncHour("time", tzinfo=zone))
+        .values("hour")
+        .annotate(mw=Avg("output_mw"))
+        .values_list("hour", "mw")
+    )
+    outdoor = dict(
+        OutdoorTemperature.objects.filter(place=settings.WEATHER_PLACE, time__gte=since)
+        .annotate(hour=TruncHour("time", tzinfo=zone))
+        .values("hour")
+        .annotate(t=Avg("temperature_c"))
+        .values_list("hour", "t")
+    )
+    return [
+        (timezone.localtime(hour).replace(tzinfo=None), outdoor[hour], mw)
+        for hour, mw in output
+        if hour in outdoor
+    ]
+
+
 def refit_model(*, heat_source: HeatSource) -> FuelProfile:
-    """Fit the heat source's burn model on its own history (robust degree-day regression,
-    or the plain baseline when that does better on held-out days) and keep it."""
+    """Fit the heat source's models on its own history and keep them: coal burned a day
+    (from the ledger) and heat output a day (from telemetry) — each a robust degree-day
+    regression, or the plain baseline when that does better on held-out days — and the
+    hourly shape of the heat output."""
     profile = profile_for(heat_source)
+    base_c = settings.FUEL_HDD_BASE_C
     history = burn_history(heat_source)
     try:
-        report = burn_model.fit_daily(history, base_c=settings.FUEL_HDD_BASE_C)
+        report = burn_model.fit_daily(history, base_c=base_c)
     except burn_model.NotEnoughHistory:
         profile.model = None
         profile.model_kind = ""
@@ -437,6 +495,18 @@ def refit_model(*, heat_source: HeatSource) -> FuelProfile:
         profile.holdout_mape = _finite_or_none(report.model_mape)
         profile.baseline_mape = _finite_or_none(report.baseline_mape)
     profile.history_days = len(history)
+    heat = heat_history(heat_source)
+    try:
+        heat_report = burn_model.fit_daily(heat, base_c=base_c)
+    except burn_model.NotEnoughHistory:
+        profile.heat_model, profile.heat_model_kind, profile.heat_holdout_mape = None, "", None
+        profile.hourly_shape = None
+    else:
+        profile.heat_model = heat_report.model.to_dict()
+        profile.heat_model_kind = heat_report.chosen
+        profile.heat_holdout_mape = _finite_or_none(heat_report.model_mape)
+        profile.hourly_shape = burn_model.fit_hourly_shape(hourly_history(heat_source)).to_dict()
+    profile.heat_history_days = len(heat)
     profile.fitted_at = timezone.now()
     profile.save()
     return profile

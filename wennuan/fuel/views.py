@@ -16,7 +16,13 @@ from django.views.decorators.http import require_POST
 
 from wennuan.fuel import forms, services
 from wennuan.fuel.export import workbook
-from wennuan.fuel.forecast import compare, degree_days_so_far, presets, season_plan
+from wennuan.fuel.forecast import (
+    compare,
+    degree_days_so_far,
+    hourly_heat,
+    presets,
+    season_plan,
+)
 from wennuan.fuel.importing import import_deliveries, import_weather
 from wennuan.fuel.models import CoalEntry, ExpectedDelivery, FuelProfile
 from wennuan.fuel.selectors import (
@@ -99,6 +105,7 @@ def _source_page(
             "plan": season_plan(covers[0]),
             "profile": FuelProfile.objects.filter(heat_source=source).first(),
             "chart": chart_series(history, covers),
+            "hourly": _hourly_chart(source),
             "entries": ledger(source)[:100],
             "expected": open_expected(source),
             "scenario_form": scenario_form,
@@ -108,6 +115,16 @@ def _source_page(
         },
         status=status,
     )
+
+
+def _hourly_chart(source: HeatSource) -> dict[str, Any] | None:
+    hours = hourly_heat(source)
+    if hours is None:
+        return None
+    return {
+        "hours": [moment.strftime("%m-%d %H:%M") for moment, _ in hours],
+        "mw": [round(mw, 2) for _, mw in hours],
+    }
 
 
 @login_required

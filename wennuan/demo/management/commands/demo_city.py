@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import timezone
 from tqdm import tqdm
 
 from wennuan.demo.fuel import build_demo_fuel
@@ -22,7 +24,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--telemetry-days",
             type=int,
-            default=14,
+            default=21,
             help="Hourly station telemetry for this many past days, with one fault (0: none).",
         )
         parser.add_argument(
@@ -62,10 +64,7 @@ class Command(BaseCommand):
         elapsed = time.monotonic() - started
         summary = ", ".join(f"{name} {count:,}" for name, count in stats.counts.items())
         self.stdout.write(self.style.SUCCESS(f"Demo city built in {elapsed:.1f} s: {summary}"))
-        started = time.monotonic()
-        fuel = build_demo_fuel(seed=options["seed"])
-        summary = ", ".join(f"{name} {count:,}" for name, count in fuel.items())
-        self.stdout.write(f"Demo coal yards in {time.monotonic() - started:.1f} s: {summary}")
+        telemetry_since = None
         if options["telemetry_days"] > 0:
             started = time.monotonic()
             readings = build_demo_telemetry(days=options["telemetry_days"], seed=options["seed"])
@@ -73,3 +72,9 @@ class Command(BaseCommand):
                 f"Demo telemetry: {readings:,} station readings over "
                 f"{options['telemetry_days']} days in {time.monotonic() - started:.1f} s"
             )
+            # The first whole day of telemetry: the books take it from there.
+            telemetry_since = timezone.localdate() - timedelta(days=options["telemetry_days"] - 1)
+        started = time.monotonic()
+        fuel = build_demo_fuel(seed=options["seed"], telemetry_since=telemetry_since)
+        summary = ", ".join(f"{name} {count:,}" for name, count in fuel.items())
+        self.stdout.write(f"Demo coal yards in {time.monotonic() - started:.1f} s: {summary}")
