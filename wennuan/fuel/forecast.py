@@ -507,9 +507,7 @@ def hourly_heat(
     out: list[tuple[datetime, float]] = []
     for (day, _mean, _known), heat_mwh in zip(temps, daily, strict=True):
         hours = [datetime.combine(day, datetime.min.time()) + timedelta(hours=h) for h in range(24)]
-        hourly_c = [forecast_hours.get(h) for h in hours]
-        values = shape.split(
-            day, heat_mwh, [float(t) for t in hourly_c] if None not in hourly_c else None
-        )
+        known = [forecast_hours[h] for h in hours if h in forecast_hours]
+        values = shape.split(day, heat_mwh, known if len(known) == 24 else None)
         out += list(zip(hours, values, strict=True))
     return out

@@ -447,6 +447,7 @@ def hourly_history(
     heat_source: HeatSource, *, days: int = 60
 ) -> list[tuple[datetime, float, float]]:
     """(local hour, outdoor °C, output MW) of the last ``days`` days, for the hourly shape."""
+    # Two grouped queries and a dict join: a season of hours is a few thousand rows.
     from wennuan.operations.models import OutdoorTemperature, SourceReading
 
     zone = timezone.get_current_timezone()
@@ -467,11 +468,19 @@ def hourly_history(
         .annotate(t=Avg("temperature_c"))
         .values_list("hour", "t")
     )
-    return [
-        (timezone.localtime(hour).replace(tzinfo=None), outdoor[hour], mw)
-        for hour, mw in output
-        if hour in outdoor
-    ]
+    # Hours without an outdoor reading take the day's observed mean.
+    day_means = dict(
+        WeatherDay.objects.filter(
+            place=settings.WEATHER_PLACE, kind=WeatherKind.OBSERVED, day__gte=since.date()
+        ).values_list("day", "mean_c")
+    )
+    rows = []
+    for hour, mw in output:
+        local = timezone.localtime(hour).replace(tzinfo=None)
+        outside = outdoor.get(hour, day_means.get(local.date()))
+        if outside is not None:
+            rows.append((local, outside, mw))
+    return rows
 
 
 def refit_model(*, heat_source: HeatSource) -> FuelProfile:

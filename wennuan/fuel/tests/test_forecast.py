@@ -189,3 +189,48 @@ def test_refusing_nonsense_scenarios():
         with pytest.raises(ValueError):
             bad.check()
     assert Scenario().is_baseline and not Scenario(suspend_days=3).is_baseline
+
+
+def test_heat_output_model_and_hourly_shape_come_from_telemetry(source):
+    """Three weeks of hourly output (MW = 2 × HDD18 of the day, more in the evening) give a
+    heat model and a shape; the expected output for today and tomorrow follows both."""
+    from wennuan.fuel.forecast import hourly_heat
+    from wennuan.operations.services import ingest
+
+    zone = timezone.get_current_timezone()
+    readings, start = [], TODAY - timedelta(days=21)
+    for i in range(21):
+        day = start + timedelta(days=i)
+        mean = [-4.0, 0.0, 3.0, 6.0, -1.0, 2.0][i % 6]
+        WeatherDay.objects.create(
+            place="yantai", day=day, kind=WeatherKind.OBSERVED, mean_c=mean, origin=Origin.ENTERED
+        )
+        for hour in range(24):
+            evening = 1.3 if 17 <= hour <= 21 else 0.9
+            moment = datetime(day.year, day.month, day.day, hour, tzinfo=zone)
+            readings.append(
+                {
+                    "source": "HS09",
+                    "time": moment.isoformat(),
+                    "output_mw": 2 * (18 - mean) * evening,
+                }
+            )
+    assert not ingest(readings).rejected
+    for i in range(2):
+        WeatherDay.objects.create(
+            place="yantai",
+            day=TODAY + timedelta(days=i),
+            kind=WeatherKind.FORECAST,
+            mean_c=0.0,
+            origin=Origin.ENTERED,
+        )
+    profile = refit_model(heat_source=source)
+    assert profile.heat_model is not None and profile.heat_history_days == 21
+    assert profile.model is None  # no coal books yet: no burn model
+    hours = hourly_heat(source, today=TODAY)
+    assert hours is not None and len(hours) == 48
+    first_day = [mw for moment, mw in hours if moment.date() == TODAY]
+    # The day's heat: 24 h × 2 × 18 × the mean profile factor (5 h × 1.3 + 19 h × 0.9) / 24.
+    expected = 2 * 18 * (5 * 1.3 + 19 * 0.9)
+    assert sum(first_day) == pytest.approx(expected, rel=0.05)
+    assert first_day[19] > first_day[3]  # the evening peak
