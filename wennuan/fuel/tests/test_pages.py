@@ -7,6 +7,7 @@ import io
 from datetime import date, datetime, timedelta
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
@@ -28,6 +29,12 @@ def in_december(time_machine):
 
 
 @pytest.fixture
+def client() -> Client:
+    """Pages in English here (the suite checks messages in English); one test reads Chinese."""
+    return Client(headers={"Accept-Language": "en"})
+
+
+@pytest.fixture
 def yard(source):
     record_delivery(
         heat_source=source, day=TODAY - timedelta(days=8), tonnes=1700, note_number="N0", actor=None
@@ -45,6 +52,9 @@ def test_managers_see_every_yard_and_field_staff_do_not(client, yard):
     assert page.status_code == 200
     row = page.context["rows"][0]
     assert (row.source, row.cover.stock_t) == (yard, 1000)
+    chinese = Client(headers={"Accept-Language": "zh-hans"})
+    chinese.force_login(make_user(Role.DISPATCHER))
+    assert "燃煤储备" in chinese.get(reverse("fuel:company")).content.decode()
     client.force_login(make_user(Role.TECHNICIAN))
     assert client.get(reverse("fuel:company")).status_code == 404
     assert client.get(reverse("fuel:source", args=[yard.code])).status_code == 404

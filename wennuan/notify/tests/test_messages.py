@@ -34,6 +34,12 @@ SAMPLE = {
     "where": "福泰小区换热站",
     "start": "12月1日 08:00",
     "end": "12月1日 16:00",
+    "source": "芝罘热电厂",
+    "stock": "12,400",
+    "cover": "9.5",
+    "on": "12月1日",
+    "order": "8,600",
+    "order_by": "11月28日",
 }
 EVERY = [(template, language) for template in Template.values for language in Language.values]
 
