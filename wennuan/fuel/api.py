@@ -21,6 +21,7 @@ from wennuan.fuel.choices import EntryKind
 from wennuan.fuel.forecast import Cover, Scenario, forecast_cover
 from wennuan.fuel.models import CoalEntry
 from wennuan.fuel.selectors import ledger, may_record, may_view
+from wennuan.fuel.services import coal_sources
 from wennuan.grid.models import HeatSource
 
 
@@ -139,7 +140,7 @@ class FuelSourceViewSet(
     def get_queryset(self) -> QuerySet[HeatSource]:
         if not may_view(self.request.user):
             raise exceptions.PermissionDenied(_("Only the company's whole-city staff see fuel."))
-        return HeatSource.objects.order_by("code")
+        return coal_sources()  # type: ignore[no-any-return]
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         covers = [forecast_cover(source) for source in self.get_queryset()]

@@ -15,6 +15,12 @@ from wennuan.fuel.models import CoalEntry
 from wennuan.grid.models import HeatSource
 
 
+def _text(value: str) -> str:
+    """User-typed text, never a formula: Excel would run "=HYPERLINK(…)" from a supplier
+    name or a CSV upload. A leading apostrophe makes it plain text."""
+    return f"'{value}" if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
 def _header(sheet: object, titles: Sequence[str]) -> None:
     sheet.append(list(titles))  # type: ignore[attr-defined]
     for cell in sheet[1]:  # type: ignore[index]
@@ -93,11 +99,11 @@ def workbook(source: HeatSource, covers: Sequence[Cover], entries: Iterable[Coal
                 entry.day,
                 entry.get_kind_display(),
                 float(entry.tonnes),
-                entry.supplier,
-                entry.note_number,
+                _text(entry.supplier),
+                _text(entry.note_number),
                 float(entry.lhv_mj_kg) if entry.lhv_mj_kg is not None else None,
                 float(entry.moisture_pct) if entry.moisture_pct is not None else None,
-                entry.reason,
+                _text(entry.reason),
                 entry.reverses_id,
                 entry.created_by.display_name if entry.created_by else _("telemetry"),
                 timezone.localtime(entry.created_at).replace(tzinfo=None),

@@ -3,10 +3,12 @@ with confirmed deliveries, under a scenario (deliveries suspended, a cold wave, 
 efficient boiler, or several at once). Reads only.
 
 Temperatures for the days ahead come from the stored forecast where there is one, else
-from the place's normal for that day of the year (its own observed history, else the
-monthly normals of ``FUEL_NORMALS_MONTHLY``). The burn per day comes from the heat source's
-fitted model (``services.refit_model``); without one (less than two weeks of history) the
-mean of the last recorded week stands in, and the page says so.
+from the place's normal for that day of the year (its own observed history of three years
+or more, else the monthly normals of ``FUEL_NORMALS_MONTHLY``). The burn per day comes from
+the heat source's fitted model (``services.refit_model``), carried in through the last two
+weeks of observed temperatures; without one (less than two weeks of history) the mean of the
+last recorded week stands in, and the page says so. Outside the heating season the heat
+sources are off: no burn.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from django.utils.translation import gettext_lazy
 
 from wennuan.fuel import model as burn_model
 from wennuan.fuel.choices import EntryKind, WeatherKind
-from wennuan.fuel.models import CoalEntry, FuelProfile, WeatherDay
+from wennuan.fuel.models import FuelProfile, WeatherDay
 from wennuan.grid.models import HeatSource
 
 # Run-out is searched this far ahead even when the page shows fewer days.
@@ -138,7 +140,12 @@ class ForecastDay:
 
 @dataclass
 class Cover:
-    """A yard's stock carried forward under one scenario."""
+    """A yard's stock carried forward under one scenario.
+
+    The reserve rule holds on a day when the stock at its end, with the confirmed deliveries
+    after it, covers the next ``rule_days`` days' burn — that is, while the run-out date is
+    more than ``rule_days`` days ahead — so "days of cover" and the rule tell one story.
+    """
 
     heat_source: HeatSource
     scenario: Scenario
@@ -146,13 +153,15 @@ class Cover:
     stock_t: float
     days: list[ForecastDay]  # the horizon shown
     run_out: date | None  # first day the stock cannot cover the burn (within SEARCH_DAYS)
-    days_of_cover: float | None  # None: beyond SEARCH_DAYS
+    days_of_cover: float | None  # None: beyond SEARCH_DAYS, or no estimate
     rule_days: int
-    below_rule_on: date | None  # first day (in the horizon) stock < the next rule_days' burn
+    below_rule_on: date | None  # first day (in the horizon) the rule fails
     order_t: float  # to keep the rule through the horizon
     order_by: date | None
     model_kind: str  # "" when there was no fitted model
     note: str = ""
+    estimated: bool = True  # False: no consumption on record, so no burn to forecast
+    overdue_t: float = 0.0  # expected deliveries past their day: not counted
     all_days: list[ForecastDay] = field(default_factory=list, repr=False)
 
     @property
@@ -161,25 +170,28 @@ class Cover:
 
     @property
     def meets_rule(self) -> bool:
-        return self.below_rule_on is None
+        return self.estimated and self.below_rule_on is None
 
 
 def normals(place: str, days: Sequence[date]) -> dict[date, float]:
     """The normal daily mean for each day: the observed mean of the same calendar days
-    (±7) in the place's history when there are at least three, else the monthly normals."""
+    (±7) when the place's history has them in at least three different years, else the
+    monthly normals of ``FUEL_NORMALS_MONTHLY`` (one year's weather is not a normal)."""
+    if not days:
+        return {}
     observed = WeatherDay.objects.filter(place=place, kind=WeatherKind.OBSERVED).values_list(
         "day", "mean_c"
     )
-    by_doy: dict[int, list[float]] = defaultdict(list)
+    by_doy: dict[int, list[tuple[int, float]]] = defaultdict(list)
     for day, mean in observed:
-        by_doy[day.timetuple().tm_yday].append(mean)
+        by_doy[day.timetuple().tm_yday].append((day.year, mean))
     monthly = settings.FUEL_NORMALS_MONTHLY
     out: dict[date, float] = {}
     for day in days:
         doy = day.timetuple().tm_yday
         near = [v for k in range(doy - 7, doy + 8) for v in by_doy.get((k - 1) % 366 + 1, [])]
-        if len(near) >= 3:
-            out[day] = sum(near) / len(near)
+        if len({year for year, _ in near}) >= 3:
+            out[day] = sum(mean for _, mean in near) / len(near)
         else:
             # Between the mid-month normals, linearly.
             month_mid = date(day.year, day.month, 15)
@@ -198,96 +210,142 @@ def temperatures(place: str, start: date, count: int) -> list[tuple[date, float,
             place=place, kind=WeatherKind.FORECAST, day__gte=start, day__lte=days[-1]
         ).values_list("day", "mean_c")
     )
-    missing = [d for d in days if d not in forecast]
-    normal = normals(place, missing) if missing else {}
+    normal = normals(place, [d for d in days if d not in forecast])
     return [(d, forecast[d], True) if d in forecast else (d, normal[d], False) for d in days]
 
 
-def _fallback_burn(heat_source: HeatSource) -> float | None:
-    """The mean daily burn of the last seven recorded days, when there is no model."""
-    from wennuan.fuel.services import live_entries
-
-    recent = list(
-        live_entries(heat_source)
-        .filter(kind=EntryKind.CONSUMPTION)
-        .order_by("-day")
-        .values_list("tonnes", flat=True)[:7]
+def lead_in(place: str, start: date, days: int = 14) -> list[tuple[date, float]]:
+    """The observed days before ``start``: the model's smoothed temperature is carried
+    through them into the forecast (buildings remember last week's cold)."""
+    return list(
+        WeatherDay.objects.filter(
+            place=place,
+            kind=WeatherKind.OBSERVED,
+            day__gte=start - timedelta(days=days),
+            day__lt=start,
+        )
+        .order_by("day")
+        .values_list("day", "mean_c")
     )
-    return float(-sum(recent) / len(recent)) if recent else None
 
 
-def forecast_cover(
+def in_season(day: date) -> bool:
+    start, end = season_bounds(day)
+    return start <= day <= end
+
+
+@dataclass
+class Inputs:
+    """What every scenario of one yard shares, read once: stock, deliveries, the first day
+    to forecast, temperatures, the burn model's forecast at those temperatures."""
+
+    heat_source: HeatSource
+    today: date
+    start: date  # the first day whose burn is not in the books
+    stock: float
+    expected: list[tuple[date, float]]  # open deliveries due today or later
+    overdue_t: float
+    temps: list[tuple[date, float, bool]]  # from start, SEARCH_DAYS of them
+    lead: list[tuple[date, float]]
+    model: burn_model.DailyModel | None
+    flat_burn: float | None  # without a model: the mean of the last recorded days
+    note: str
+
+
+def prepare(
     heat_source: HeatSource,
     *,
-    scenario: Scenario | None = None,
-    horizon: int | None = None,
     today: date | None = None,
     stock: Decimal | None = None,
     expected: Sequence[tuple[date, float]] | None = None,
     profile: FuelProfile | None = None,
-) -> Cover:
-    """Carry the yard's stock forward day by day under ``scenario`` (baseline by default).
+) -> Inputs:
+    """Read what a forecast of this yard needs (callers holding the stock, deliveries or
+    profile of every yard pass them in)."""
+    from wennuan.fuel.services import balance, expected_by_source, live_entries
 
-    ``stock``, ``expected`` and ``profile`` may be passed in by a caller that has them for
-    every heat source already (the company page), to save queries.
-    """
-    from wennuan.fuel.services import balance, expected_by_source
-
-    scenario = (scenario or Scenario()).check()
-    horizon = horizon or settings.FUEL_HORIZON_DAYS
     today = today or timezone.localdate()
     place = settings.WEATHER_PLACE
     if stock is None:
         stock = balance(heat_source, on=today)
     if expected is None:
-        expected = expected_by_source(since=today, until=today + timedelta(days=SEARCH_DAYS)).get(
-            heat_source.pk, []
-        )
+        expected = expected_by_source(
+            since=today - timedelta(days=SEARCH_DAYS), until=today + timedelta(days=SEARCH_DAYS)
+        ).get(heat_source.pk, [])
     if profile is None:
         profile = FuelProfile.objects.filter(heat_source=heat_source).first()
+    consumption = live_entries(heat_source).filter(kind=EntryKind.CONSUMPTION)
+    last_booked = consumption.order_by("-day").values_list("day", flat=True).first()
     # Today's burn is in the books only once its consumption entry is: start after it.
-    start = today
-    if CoalEntry.objects.filter(
-        heat_source=heat_source, kind=EntryKind.CONSUMPTION, day=today, reversal__isnull=True
-    ).exists():
-        start = today + timedelta(days=1)
-    temps = temperatures(place, start, SEARCH_DAYS)
-    # The cold wave: colder than the forecast (or normal) for its first days.
-    cold = [
-        (d, mean - (scenario.cold_delta_c if i < scenario.cold_days else 0), known)
-        for i, (d, mean, known) in enumerate(temps)
-    ]
+    start = today + timedelta(days=1) if last_booked is not None and last_booked >= today else today
     note = ""
-    fitted = profile.model if profile is not None else None
-    if fitted:
-        daily = burn_model.DailyModel.from_dict(fitted)
-        previous = (
-            WeatherDay.objects.filter(place=place, day=start - timedelta(days=1))
-            .order_by("kind")  # "forecast" < "observed": take the observed when both exist
-            .values_list("mean_c", flat=True)
-            .last()
-        )
-        burns = daily.predict([(d, m) for d, m, _k in cold], previous_mean_c=previous)
-        spread = daily.residual_sd
-        kind = daily.kind
+    yesterday = today - timedelta(days=1)
+    if in_season(yesterday) and last_booked is not None and last_booked < yesterday:
+        note = _("No consumption is booked since %(day)s: the stock shown may be too high.") % {
+            "day": last_booked.isoformat()
+        }
+    model = flat = None
+    if profile is not None and profile.model:
+        model = burn_model.DailyModel.from_dict(profile.model)
     else:
-        flat = _fallback_burn(heat_source)
-        if flat is None:
-            flat = 0.0
-            note = _("No consumption is recorded yet: the forecast cannot estimate the burn.")
-        else:
-            note = _(
+        recent = list(consumption.order_by("-day").values_list("tonnes", flat=True)[:7])
+        if recent:
+            flat = float(-sum(recent) / len(recent))
+            note = note or _(
                 "Less than two weeks of consumption with temperatures: the burn is the mean "
                 "of the last recorded days."
             )
-        burns, spread, kind = [flat] * len(cold), 0.0, ""
+        else:
+            note = _("No consumption is recorded yet: the forecast cannot estimate the burn.")
+    return Inputs(
+        heat_source=heat_source,
+        today=today,
+        start=start,
+        stock=float(stock),
+        expected=[(d, t) for d, t in expected if d >= today],
+        overdue_t=sum(t for d, t in expected if d < today),
+        temps=temperatures(place, start, SEARCH_DAYS),
+        lead=lead_in(place, start),
+        model=model,
+        flat_burn=flat,
+        note=note,
+    )
+
+
+def simulate(inputs: Inputs, scenario: Scenario | None = None, horizon: int | None = None) -> Cover:
+    """Carry the stock forward day by day under ``scenario`` (the baseline by default)."""
+    scenario = (scenario or Scenario()).check()
+    horizon = horizon or settings.FUEL_HORIZON_DAYS
+    today, start = inputs.today, inputs.start
+    # The cold wave: colder than the forecast (or normal) for its first days.
+    cold = [
+        (d, mean - (scenario.cold_delta_c if i < scenario.cold_days else 0), known)
+        for i, (d, mean, known) in enumerate(inputs.temps)
+    ]
+    estimated = inputs.model is not None or inputs.flat_burn is not None
+    if inputs.model is not None:
+        lead = inputs.lead
+        predicted = inputs.model.predict(
+            lead + [(d, m) for d, m, _k in cold],
+            previous_mean_c=lead[0][1] if lead else None,
+        )
+        burns = predicted[len(lead) :]
+        spread = inputs.model.residual_sd
+    else:
+        burns, spread = [inputs.flat_burn or 0.0] * len(cold), 0.0
+    # Heat sources are off outside the heating season.
+    burns = [b if in_season(d) else 0.0 for b, (d, _m, _k) in zip(burns, cold, strict=True)]
     factor = 1 / (1 - scenario.efficiency_drop_pct / 100)
     arrivals: dict[date, float] = defaultdict(float)
-    for day, tonnes in expected:
-        if (day - start).days >= scenario.suspend_days:
+    level = inputs.stock
+    for day, tonnes in inputs.expected:
+        if (day - today).days < scenario.suspend_days:
+            continue  # the checkpoint is closed that day
+        if day < start:  # due today, and today's burn is already booked
+            level += tonnes
+        else:
             arrivals[day] += tonnes
     days: list[ForecastDay] = []
-    level = float(stock)
     run_out: date | None = None
     cover: float | None = None
     for i, ((day, mean, known), burn) in enumerate(zip(cold, burns, strict=True)):
@@ -295,7 +353,7 @@ def forecast_cover(
         level += arrivals.get(day, 0.0)
         if run_out is None and burn > level:
             run_out = day
-            cover = i + (max(level, 0.0) / burn if burn else 0.0)
+            cover = (start - today).days + i + (max(level, 0.0) / burn if burn else 0.0)
         level -= burn
         days.append(
             ForecastDay(
@@ -310,50 +368,61 @@ def forecast_cover(
             )
         )
     rule = settings.FUEL_MIN_COVER_DAYS
-    below, shortfall = None, 0.0
-    opening = [float(stock)] + [d.stock_t for d in days]
-    for i in range(horizon + 1):  # i = 0: now (the stock before the first forecast day)
-        need = sum(d.burn_t for d in days[i : i + rule])
-        gap = need - opening[i]
-        if gap > 0:
-            below = below or (start + timedelta(days=i - 1) if i else today)
-            shortfall = max(shortfall, gap)
+    below: date | None = None
+    order = 0.0
+    if estimated and run_out is not None and (run_out - today).days - rule <= horizon:
+        below = max(today, run_out - timedelta(days=rule))
+        # What keeps every day of the horizon covered for the rule's days after it.
+        reach = start + timedelta(days=horizon + rule)
+        order = max(0.0, -min(d.stock_t for d in days if d.day < reach))
     order_by = None
     if below is not None:
         order_by = max(today, below - timedelta(days=settings.FUEL_ORDER_LEAD_DAYS))
     return Cover(
-        heat_source=heat_source,
+        heat_source=inputs.heat_source,
         scenario=scenario,
         today=today,
-        stock_t=float(stock),
+        stock_t=inputs.stock,
         days=days[:horizon],
-        run_out=run_out,
-        days_of_cover=cover,
+        run_out=run_out if estimated else None,
+        days_of_cover=cover if estimated else None,
         rule_days=rule,
         below_rule_on=below,
-        order_t=shortfall,
+        order_t=order,
         order_by=order_by,
-        model_kind=kind,
-        note=note,
+        model_kind=inputs.model.kind if inputs.model is not None else "",
+        note=inputs.note,
+        estimated=estimated,
+        overdue_t=inputs.overdue_t,
         all_days=days,
     )
 
 
-def compare(heat_source: HeatSource, scenarios: Sequence[Scenario], **kwargs: Any) -> list[Cover]:
-    """The same yard under several scenarios, side by side (stock and deliveries read once)."""
-    from wennuan.fuel.services import balance, expected_by_source
+def forecast_cover(
+    heat_source: HeatSource,
+    *,
+    scenario: Scenario | None = None,
+    horizon: int | None = None,
+    today: date | None = None,
+    stock: Decimal | None = None,
+    expected: Sequence[tuple[date, float]] | None = None,
+    profile: FuelProfile | None = None,
+) -> Cover:
+    """One yard under one scenario (see ``prepare`` and ``simulate``)."""
+    inputs = prepare(heat_source, today=today, stock=stock, expected=expected, profile=profile)
+    return simulate(inputs, scenario, horizon)
 
-    today = kwargs.pop("today", None) or timezone.localdate()
-    stock = balance(heat_source, on=today)
-    expected = expected_by_source(since=today, until=today + timedelta(days=SEARCH_DAYS)).get(
-        heat_source.pk, []
-    )
-    return [
-        forecast_cover(
-            heat_source, scenario=s, today=today, stock=stock, expected=expected, **kwargs
-        )
-        for s in scenarios
-    ]
+
+def compare(
+    heat_source: HeatSource,
+    scenarios: Sequence[Scenario],
+    *,
+    today: date | None = None,
+    horizon: int | None = None,
+) -> list[Cover]:
+    """The same yard under several scenarios, side by side (its inputs read once)."""
+    inputs = prepare(heat_source, today=today)
+    return [simulate(inputs, s, horizon) for s in scenarios]
 
 
 def _month_day(text: str) -> tuple[int, int]:
@@ -384,51 +453,49 @@ class SeasonPlan:
     start: date
     end: date
     remaining_days: int
-    needed_t: float  # forecast burn from today (or the season start) to the season's end
-    season_use_t: float  # forecast burn of the whole season
+    needed_t: float  # forecast burn from the first unbooked day (or the season start) to its end
+    season_use_t: float  # the whole season: booked so far plus forecast
     stock_t: float
-    expected_t: float
-    to_procure_t: float
+    expected_t: float  # confirmed deliveries arriving by the season's end
+    to_procure_t: float  # what the yard would lack on the season's last day
     start_rule_t: float  # stock the season must start with (share × season use)
     started: bool
     meets_start_rule: bool | None  # None once the season has begun
 
 
 def season_plan(cover: Cover) -> SeasonPlan:
-    """The season plan from a baseline cover (whose days run far enough ahead)."""
+    """The season plan from a baseline cover (whose days run past the season's end)."""
+    from wennuan.fuel.services import live_entries
+
     start, end = season_bounds(cover.today)
-    by_day = {d.day: d for d in cover.all_days}
-    first = max(start, cover.today)
-    needed = sum(by_day[d].burn_t for d in _days(first, end) if d in by_day)
-    season_use = sum(by_day[d].burn_t for d in _days(start, end) if d in by_day)
-    if start < cover.today:  # the part already burned, from the books
-        season_use += float(
+    first = cover.all_days[0].day if cover.all_days else cover.today
+    forecast = [d for d in cover.all_days if d.day <= end]
+    needed = sum(d.burn_t for d in forecast if d.day >= start)
+    booked = 0.0
+    if start < first:  # the part of the season already in the books
+        booked = float(
             -sum(
-                CoalEntry.objects.filter(
-                    heat_source=cover.heat_source,
-                    kind__in=[EntryKind.CONSUMPTION, EntryKind.REVERSAL],
-                    day__gte=start,
-                    day__lt=cover.today,
-                ).values_list("tonnes", flat=True)
-                or [Decimal(0)]
+                live_entries(cover.heat_source)
+                .filter(kind=EntryKind.CONSUMPTION, day__gte=start, day__lt=first)
+                .values_list("tonnes", flat=True)
             )
         )
-    expected = sum(d.delivered_t for d in cover.all_days if d.day <= end)
+    season_use = booked + needed
     share = settings.FUEL_SEASON_START_SHARE
     started = cover.today >= start
-    stock_at_start = cover.stock_t if started else _stock_before(cover, start)
+    level_at_end = forecast[-1].stock_t if forecast else cover.stock_t
     return SeasonPlan(
         start=start,
         end=end,
-        remaining_days=(end - first).days + 1,
+        remaining_days=(end - max(start, first)).days + 1,
         needed_t=needed,
         season_use_t=season_use,
         stock_t=cover.stock_t,
-        expected_t=expected,
-        to_procure_t=max(0.0, needed - cover.stock_t - expected),
+        expected_t=sum(d.delivered_t for d in forecast),
+        to_procure_t=max(0.0, -level_at_end),
         start_rule_t=share * season_use,
         started=started,
-        meets_start_rule=None if started else stock_at_start >= share * season_use,
+        meets_start_rule=None if started else stock_before(cover, start) >= share * season_use,
     )
 
 
@@ -436,7 +503,7 @@ def _days(first: date, last: date) -> list[date]:
     return [first + timedelta(days=i) for i in range((last - first).days + 1)]
 
 
-def _stock_before(cover: Cover, day: date) -> float:
+def stock_before(cover: Cover, day: date) -> float:
     """The forecast stock at the start of ``day`` (the end of the day before)."""
     level = cover.stock_t
     for d in cover.all_days:
@@ -489,13 +556,10 @@ def hourly_heat(
     daily_model = burn_model.DailyModel.from_dict(profile.heat_model)
     shape = burn_model.HourlyShape.from_dict(profile.hourly_shape)
     temps = temperatures(place, today, days)
-    previous = (
-        WeatherDay.objects.filter(place=place, day=today - timedelta(days=1))
-        .order_by("kind")
-        .values_list("mean_c", flat=True)
-        .last()
-    )
-    daily = daily_model.predict([(d, m) for d, m, _k in temps], previous_mean_c=previous)
+    lead = lead_in(place, today)
+    daily = daily_model.predict(
+        lead + [(d, m) for d, m, _k in temps], previous_mean_c=lead[0][1] if lead else None
+    )[len(lead) :]
     zone = timezone.get_current_timezone()
     start = datetime.combine(today, datetime.min.time(), tzinfo=zone)
     forecast_hours = {

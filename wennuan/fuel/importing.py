@@ -22,10 +22,10 @@ from wennuan.fuel.services import (
     MAX_TONNES,
     MOISTURE_RANGE,
     DayTemperature,
+    coal_sources,
     save_weather_days,
 )
 from wennuan.grid.importing import ImportFailed, RowError, decode, read_csv
-from wennuan.grid.models import HeatSource
 
 DELIVERY_COLUMNS = (
     ["source", "day", "tonnes", "note_number"],
@@ -62,10 +62,27 @@ def import_deliveries(data: bytes, *, actor: Any) -> Imported:
     (unique per yard, in the file and in the books), optional supplier, LHV and moisture."""
     text, encoding = decode(data)
     rows = read_csv(text, *DELIVERY_COLUMNS)
-    sources = dict(HeatSource.objects.values_list("code", "pk"))
+    with transaction.atomic():
+        # The yards named are locked while the file is checked and stored, as a clerk's
+        # entry locks its yard: no note number is booked twice by two hands at once.
+        codes = {row["source"] for _, row in rows}
+        locked = coal_sources().select_for_update().filter(code__in=codes)
+        sources = dict(locked.values_list("code", "pk"))
+        entries, errors = _check_deliveries(rows, sources, actor)
+        if errors:
+            raise ImportFailed(errors)
+        CoalEntry.objects.bulk_create(entries)
+    return Imported(len(entries), encoding)
+
+
+def _check_deliveries(
+    rows: list[tuple[int, dict[str, str]]], sources: dict[str, int], actor: Any
+) -> tuple[list[CoalEntry], list[RowError]]:
     today = timezone.localdate()
     recorded = set(
-        CoalEntry.objects.filter(kind=EntryKind.DELIVERY, reversal__isnull=True)
+        CoalEntry.objects.filter(
+            kind=EntryKind.DELIVERY, reversal__isnull=True, heat_source__in=list(sources.values())
+        )
         .exclude(note_number="")
         .values_list("heat_source_id", "note_number")
     )
@@ -90,6 +107,8 @@ def import_deliveries(data: bytes, *, actor: Any) -> Imported:
         note = row["note_number"]
         if not note:
             problems.append(RowError(line, "note_number", _("required")))
+        elif len(note) > 40:
+            problems.append(RowError(line, "note_number", _("at most 40 characters")))
         elif source_id is not None:
             key = (source_id, note)
             if key in recorded:
@@ -133,11 +152,7 @@ def import_deliveries(data: bytes, *, actor: Any) -> Imported:
                     created_by=actor,
                 )
             )
-    if errors:
-        raise ImportFailed(errors)
-    with transaction.atomic():
-        CoalEntry.objects.bulk_create(entries)
-    return Imported(len(entries), encoding)
+    return entries, errors
 
 
 def import_weather(data: bytes) -> Imported:
@@ -173,6 +188,8 @@ def import_weather(data: bytes) -> Imported:
                 errors.append(RowError(line, column, _("must be a temperature within -60..60 °C")))
             values[column] = number
         place = row.get("place") or settings.WEATHER_PLACE
+        if len(place) > 40:
+            errors.append(RowError(line, "place", _("at most 40 characters")))
         if day is not None:
             key = (place, kind, day)
             if key in seen:

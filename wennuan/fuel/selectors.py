@@ -13,7 +13,7 @@ from django.utils import timezone
 from wennuan.fuel.choices import DeliveryStatus
 from wennuan.fuel.forecast import Cover, SeasonPlan, forecast_cover, season_plan
 from wennuan.fuel.models import CoalEntry, ExpectedDelivery, FuelProfile
-from wennuan.fuel.services import expected_by_source, stock_by_source
+from wennuan.fuel.services import coal_sources, expected_by_source, stock_by_source
 from wennuan.grid.models import HeatSource
 from wennuan.people.choices import Role
 
@@ -24,8 +24,14 @@ def may_view(user: Any) -> bool:
 
 
 def may_record(user: Any) -> bool:
-    """Managers keep the books; the dispatcher on a night shift weighs in deliveries too."""
+    """Managers keep the books; the dispatcher on a night shift weighs in deliveries, books a
+    day's burn and notes a supplier's confirmed delivery too."""
     return bool(user.is_authenticated and (user.can_manage or user.role == Role.DISPATCHER))
+
+
+def may_correct(user: Any) -> bool:
+    """Stocktakes, reversals and file uploads change what the books say: managers only."""
+    return bool(user.is_authenticated and user.can_manage)
 
 
 def stock_history(
@@ -118,10 +124,12 @@ def company_rows(*, today: date | None = None) -> list[SourceRow]:
     once for all)."""
     today = today or timezone.localdate()
     stocks = stock_by_source(on=today)
-    expected = expected_by_source(since=today, until=today + timedelta(days=366))
+    expected = expected_by_source(
+        since=today - timedelta(days=366), until=today + timedelta(days=366)
+    )
     profiles = {p.heat_source_id: p for p in FuelProfile.objects.all()}
     rows = []
-    for source in HeatSource.objects.order_by("code"):
+    for source in coal_sources():
         cover = forecast_cover(
             source,
             today=today,

@@ -7,6 +7,7 @@ The ledger is append-only. Every function checks everything before it writes and
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -24,7 +25,10 @@ from django.utils.translation import gettext as _
 from wennuan.fuel import model as burn_model
 from wennuan.fuel.choices import DeliveryStatus, EntryKind, Origin, WeatherKind
 from wennuan.fuel.models import CoalEntry, ExpectedDelivery, FuelProfile, WeatherDay, WeatherHour
+from wennuan.grid.choices import Fuel
 from wennuan.grid.models import HeatSource
+
+logger = logging.getLogger(__name__)
 
 MAX_TONNES = Decimal("100000")  # more than any coal train; a typo guard
 LHV_RANGE = (Decimal("5"), Decimal("35"))  # MJ/kg: lignite to anthracite
@@ -77,6 +81,11 @@ def _locked(heat_source: HeatSource) -> HeatSource:
     return HeatSource.objects.select_for_update().get(pk=heat_source.pk)
 
 
+def coal_sources() -> Any:
+    """The heat sources that burn coal: the yards this app keeps (gas plants have none)."""
+    return HeatSource.objects.filter(fuel=Fuel.COAL).order_by("code")
+
+
 def live_entries(heat_source: HeatSource) -> Any:
     """The yard's entries that stand: neither reversed nor a reversal."""
     return CoalEntry.objects.filter(heat_source=heat_source, reversal__isnull=True).exclude(
@@ -103,8 +112,19 @@ def record_delivery(
     moisture = _in_range(moisture_pct, MOISTURE_RANGE, field=_("moisture"))
     _not_future(day)
     note_number = note_number.strip()
+    if len(note_number) > 40:
+        raise FuelRefused(_("A delivery note number has at most 40 characters."))
     with transaction.atomic():
         _locked(heat_source)
+        if expected is not None:
+            # Locked and read again: a clerk may be calling it off at this moment.
+            expected = ExpectedDelivery.objects.select_for_update().filter(pk=expected.pk).first()
+            if (
+                expected is None
+                or expected.heat_source_id != heat_source.pk
+                or expected.status != DeliveryStatus.EXPECTED
+            ):
+                raise FuelRefused(_("That expected delivery is no longer open."))
         if (
             note_number
             and live_entries(heat_source)
@@ -128,8 +148,6 @@ def record_delivery(
             created_by=actor,
         )
         if expected is not None:
-            if expected.status != DeliveryStatus.EXPECTED:
-                raise FuelRefused(_("That expected delivery is no longer open."))
             expected.status = DeliveryStatus.RECEIVED
             expected.received_entry = entry
             expected.save(update_fields=["status", "received_entry"])
@@ -235,11 +253,14 @@ def expect_delivery(
 
 
 def cancel_expected(*, delivery: ExpectedDelivery) -> ExpectedDelivery:
-    if delivery.status != DeliveryStatus.EXPECTED:
-        raise FuelRefused(_("That expected delivery is no longer open."))
-    delivery.status = DeliveryStatus.CANCELLED
-    delivery.save(update_fields=["status"])
-    return delivery
+    """Call off an expected delivery (the supplier cannot send it): the forecast drops it."""
+    with transaction.atomic():
+        locked = ExpectedDelivery.objects.select_for_update().get(pk=delivery.pk)
+        if locked.status != DeliveryStatus.EXPECTED:
+            raise FuelRefused(_("That expected delivery is no longer open."))
+        locked.status = DeliveryStatus.CANCELLED
+        locked.save(update_fields=["status"])
+    return locked
 
 
 def balance(heat_source: HeatSource, *, on: date) -> Decimal:
@@ -251,36 +272,56 @@ def balance(heat_source: HeatSource, *, on: date) -> Decimal:
 
 
 def consumption_from_telemetry(*, day: date) -> int:
-    """Write each heat source's coal burned on ``day`` from its telemetry (the sum of its
-    readings' ``coal_t``), where nobody has recorded that day's consumption; returns how many."""
+    """Book each heat source's coal burned on ``day`` from its telemetry, where nobody has
+    booked that day; returns how many entries were written.
+
+    A reading's ``coal_t`` is the coal burned since the reading before, so the day is
+    (00:00, 24:00]. Only a day the readings cover whole is booked (a first reading within
+    the day's first hour and a last within its last hour): a gateway that was down half the
+    day would book half a day's burn. A total outside 0..100,000 t is not booked either.
+    """
     from wennuan.operations.models import SourceReading
 
     zone = timezone.get_current_timezone()
     start = datetime.combine(day, datetime.min.time(), tzinfo=zone)
+    end = start + timedelta(days=1)
     burned = (
-        SourceReading.objects.filter(
-            time__gte=start, time__lt=start + timedelta(days=1), coal_t__isnull=False
-        )
+        SourceReading.objects.filter(time__gt=start, time__lte=end, coal_t__isnull=False)
         .values("heat_source_id")
-        .annotate(total=Sum("coal_t"))
+        .annotate(total=Sum("coal_t"), first=Min("time"), last=Max("time"))
+        .order_by()
     )
-    recorded = set(
-        CoalEntry.objects.filter(
-            kind=EntryKind.CONSUMPTION, day=day, reversal__isnull=True
-        ).values_list("heat_source_id", flat=True)
-    )
-    entries = [
-        CoalEntry(
-            heat_source_id=row["heat_source_id"],
-            kind=EntryKind.CONSUMPTION,
-            day=day,
-            tonnes=-Decimal(str(round(row["total"], 3))),
-            origin=Origin.TELEMETRY,
-        )
+    whole = {
+        row["heat_source_id"]: row["total"]
         for row in burned
-        if row["heat_source_id"] not in recorded
-    ]
-    CoalEntry.objects.bulk_create(entries)
+        if row["first"] <= start + timedelta(hours=1)
+        and row["last"] >= end - timedelta(hours=1)
+        and 0 <= row["total"] <= MAX_TONNES
+    }
+    with transaction.atomic():
+        # The yards' rows locked, as a clerk's entry locks them: nobody books the day between
+        # this look at the books and the insert.
+        list(HeatSource.objects.select_for_update().filter(pk__in=list(whole)))
+        recorded = set(
+            CoalEntry.objects.filter(
+                kind=EntryKind.CONSUMPTION,
+                day=day,
+                reversal__isnull=True,
+                heat_source__in=list(whole),
+            ).values_list("heat_source_id", flat=True)
+        )
+        entries = [
+            CoalEntry(
+                heat_source_id=source_id,
+                kind=EntryKind.CONSUMPTION,
+                day=day,
+                tonnes=-Decimal(str(round(total, 3))),
+                origin=Origin.TELEMETRY,
+            )
+            for source_id, total in whole.items()
+            if source_id not in recorded
+        ]
+        CoalEntry.objects.bulk_create(entries)
     return len(entries)
 
 
@@ -522,10 +563,16 @@ def refit_model(*, heat_source: HeatSource) -> FuelProfile:
 
 
 def refit_all_models() -> int:
-    """Refit every heat source's model (the morning job); returns how many have one."""
+    """Refit every heat source's model (the morning job); returns how many have one.
+
+    A source whose fit fails keeps its last model, and the others are still refitted.
+    """
     fitted = 0
-    for source in HeatSource.objects.all():
-        fitted += refit_model(heat_source=source).model is not None
+    for source in coal_sources():
+        try:
+            fitted += refit_model(heat_source=source).model is not None
+        except Exception:  # one odd history must not leave every yard on yesterday's model
+            logger.exception("refitting the models of %s failed", source.code)
     return fitted
 
 

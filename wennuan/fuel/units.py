@@ -54,3 +54,9 @@ def coal_for_heat(heat_mwh: float, *, lhv_mj_kg: float, efficiency: float) -> fl
     if not 0 < efficiency <= 1:
         raise ValueError("the efficiency must be in (0, 1]")
     return gj_to_coal(mwh_to_gj(heat_mwh) / efficiency, lhv_mj_kg)
+
+
+def energy_of_stock(tonnes: float, lhv_mj_kg: float) -> dict[str, float]:
+    """A pile of raw coal in every unit the company reports: t, GJ, MWh and tce."""
+    gj = coal_to_gj(tonnes, lhv_mj_kg)
+    return {"t": tonnes, "gj": gj, "mwh": gj_to_mwh(gj), "tce": gj_to_tce(gj), "lhv": lhv_mj_kg}

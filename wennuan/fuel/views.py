@@ -29,11 +29,13 @@ from wennuan.fuel.selectors import (
     chart_series,
     company_rows,
     ledger,
+    may_correct,
     may_record,
     may_view,
     open_expected,
     stock_history,
 )
+from wennuan.fuel.units import DEFAULT_LHV_MJ_KG, energy_of_stock
 from wennuan.fuel.weather import forecast_age
 from wennuan.grid.importing import ImportFailed
 from wennuan.grid.models import HeatSource
@@ -43,7 +45,7 @@ from wennuan.people.selectors import request_user
 def _source(request: HttpRequest, code: str) -> HeatSource:
     if not may_view(request.user):
         raise Http404(_("Not found, or not in your area."))
-    found = HeatSource.objects.filter(code=code).first()
+    found: HeatSource | None = services.coal_sources().filter(code=code).first()
     if found is None:
         raise Http404(_("Not found, or not in your area."))
     return found
@@ -66,6 +68,7 @@ def company(request: HttpRequest) -> HttpResponse:
             "total_procure": sum(r.plan.to_procure_t for r in rows),
             "hdd": (observed_hdd, normal_hdd),
             "age": forecast_age(),
+            "may_correct": may_correct(request.user),
             "chart": {
                 "names": [r.source.name for r in rows],
                 "cover": [
@@ -95,6 +98,8 @@ def _source_page(
         "expected": forms.ExpectedDeliveryForm(),
         **(bound or {}),
     }
+    profile = FuelProfile.objects.filter(heat_source=source).first()
+    lhv = float(profile.lhv_mj_kg) if profile is not None else DEFAULT_LHV_MJ_KG
     return render(
         request,
         "fuel/source.html",
@@ -103,7 +108,8 @@ def _source_page(
             "covers": covers,
             "custom": covers[-1] if custom is not None else None,
             "plan": season_plan(covers[0]),
-            "profile": FuelProfile.objects.filter(heat_source=source).first(),
+            "profile": profile,
+            "energy": energy_of_stock(max(covers[0].stock_t, 0.0), lhv),
             "chart": chart_series(history, covers),
             "hourly": _hourly_chart(source),
             "entries": ledger(source)[:100],
@@ -111,6 +117,7 @@ def _source_page(
             "scenario_form": scenario_form,
             "forms": page_forms,
             "may_record": may_record(request.user),
+            "may_correct": may_correct(request.user),
             "age": forecast_age(),
         },
         status=status,
@@ -139,6 +146,8 @@ ACTIONS: dict[str, type[Any]] = {
     "stocktake": forms.StocktakeForm,
     "expected": forms.ExpectedDeliveryForm,
 }
+# Who may do each action (see selectors).
+ALLOWED = {"delivery": may_record, "consumption": may_record, "expected": may_record}
 
 
 @login_required
@@ -147,7 +156,7 @@ def record(request: HttpRequest, code: str, action: str) -> HttpResponse:
     """Record a delivery, a day's consumption, a stocktake or an expected delivery."""
     heat_source = _source(request, code)
     user = request_user(request)
-    if action not in ACTIONS or not may_record(user):
+    if action not in ACTIONS or not ALLOWED.get(action, may_correct)(user):
         raise Http404(_("Not found, or not in your area."))
     form = ACTIONS[action](request.POST)
     if form.is_valid():
@@ -159,6 +168,8 @@ def record(request: HttpRequest, code: str, action: str) -> HttpResponse:
                     expected = ExpectedDelivery.objects.filter(
                         pk=data["expected"], heat_source=heat_source
                     ).first()
+                    if expected is None:  # not silently a second delivery beside it
+                        raise services.FuelRefused(_("That expected delivery is no longer open."))
                 services.record_delivery(
                     heat_source=heat_source,
                     day=data["day"],
@@ -211,7 +222,7 @@ def reverse(request: HttpRequest, code: str, pk: int) -> HttpResponse:
     heat_source = _source(request, code)
     user = request_user(request)
     entry = CoalEntry.objects.filter(pk=pk, heat_source=heat_source).first()
-    if entry is None or not may_record(user):
+    if entry is None or not may_correct(user):
         raise Http404(_("Not found, or not in your area."))
     form = forms.ReverseForm(request.POST)
     try:
@@ -229,7 +240,7 @@ def reverse(request: HttpRequest, code: str, pk: int) -> HttpResponse:
 def cancel_expected(request: HttpRequest, code: str, pk: int) -> HttpResponse:
     heat_source = _source(request, code)
     delivery = ExpectedDelivery.objects.filter(pk=pk, heat_source=heat_source).first()
-    if delivery is None or not may_record(request.user):
+    if delivery is None or not may_record(request_user(request)):
         raise Http404(_("Not found, or not in your area."))
     try:
         services.cancel_expected(delivery=delivery)
@@ -262,7 +273,7 @@ def export(request: HttpRequest, code: str) -> HttpResponse:
 def upload(request: HttpRequest) -> HttpResponse:
     """CSV uploads: deliveries (weighbridge export) and daily temperatures."""
     user = request_user(request)
-    if not may_record(user):
+    if not may_correct(user):
         raise Http404(_("Not found, or not in your area."))
     form = forms.UploadForm(request.POST or None, request.FILES or None)
     errors: list[Any] = []

@@ -234,3 +234,101 @@ def test_heat_output_model_and_hourly_shape_come_from_telemetry(source):
     expected = 2 * 18 * (5 * 1.3 + 19 * 0.9)
     assert sum(first_day) == pytest.approx(expected, rel=0.05)
     assert first_day[19] > first_day[3]  # the evening peak
+
+
+def test_a_delivery_due_today_counts_even_when_todays_burn_is_booked(source):
+    flat_yard(source)
+    record_consumption(heat_source=source, day=TODAY, tonnes=100, actor=None)  # stock 900
+    expect_delivery(heat_source=source, expected_on=TODAY, tonnes=500, supplier="", actor=None)
+    cover = forecast_cover(source, today=TODAY)
+    assert cover.days[0].day == TODAY + timedelta(days=1)
+    # 900 + 500 at 100 t a day: tomorrow is day 1 of 14 days.
+    assert cover.run_out == TODAY + timedelta(days=15)
+    suspended = forecast_cover(source, today=TODAY, scenario=Scenario(suspend_days=1))
+    assert suspended.run_out == TODAY + timedelta(days=10)
+
+
+def test_the_rule_counts_confirmed_deliveries_like_days_of_cover(source):
+    flat_yard(source, stock=1000, burn=100)
+    expect_delivery(
+        heat_source=source,
+        expected_on=TODAY + timedelta(days=1),
+        tonnes=2000,
+        supplier="",
+        actor=None,
+    )
+    cover = forecast_cover(source, today=TODAY)
+    assert cover.days_of_cover == pytest.approx(30.0)
+    # Run-out in 30 days: the rule (15 days) first fails 15 days before it.
+    assert cover.below_rule_on == TODAY + timedelta(days=15)
+    assert cover.order_by == TODAY + timedelta(days=12)
+    # To keep 15 days of cover through the 30-day horizon the yard needs 45 days: 1,500 t more.
+    assert cover.order_t == pytest.approx(1500)
+
+
+def test_no_burn_outside_the_season_and_the_plan_before_it(source, time_machine):
+    time_machine.move_to(datetime(2026, 10, 20, 9, tzinfo=timezone.get_current_timezone()))
+    autumn = date(2026, 10, 20)
+    record_delivery(heat_source=source, day=date(2026, 4, 1), tonnes=3000, actor=None)
+    for back in range(1, 8):  # last season's last week
+        record_consumption(
+            heat_source=source, day=date(2026, 4, 5) - timedelta(days=back), tonnes=100, actor=None
+        )
+    cover = forecast_cover(source, today=autumn, horizon=40)
+    assert all(d.burn_t == 0 for d in cover.days if d.day < date(2026, 11, 15))
+    assert cover.days[-1].burn_t == pytest.approx(100)  # 11-28: in season
+    plan = season_plan(cover)
+    assert (plan.start, plan.end, plan.started) == (date(2026, 11, 15), date(2027, 4, 5), False)
+    assert plan.season_use_t == pytest.approx(142 * 100)
+    # 2,300 t in the yard against half of 14,200 t: the season would start short.
+    assert plan.meets_start_rule is False and plan.start_rule_t == pytest.approx(7100)
+    assert plan.to_procure_t == pytest.approx(14_200 - 2_300)
+
+
+def test_the_season_so_far_counts_consumption_not_reversed_deliveries(source):
+    flat_yard(source, stock=5000, burn=100)
+    wrong = record_delivery(heat_source=source, day=TODAY, tonnes=1000, note_number="W", actor=None)
+    from wennuan.fuel.services import reverse_entry
+
+    reverse_entry(entry=wrong, reason="double", actor=None)
+    plan = season_plan(forecast_cover(source, today=TODAY))
+    assert plan.season_use_t == pytest.approx(7 * 100 + 117 * 100)
+
+
+def test_one_winter_of_weather_is_not_a_normal(source):
+    from wennuan.fuel.forecast import normals
+
+    for i in range(30):  # one very cold January
+        WeatherDay.objects.create(
+            place="yantai",
+            day=date(2026, 1, 1) + timedelta(days=i),
+            kind=WeatherKind.OBSERVED,
+            mean_c=-12.0,
+            origin=Origin.ENTERED,
+        )
+    assert normals("yantai", [date(2027, 1, 15)])[date(2027, 1, 15)] == pytest.approx(-1.1)
+    for year in (2024, 2025):
+        for i in range(30):
+            WeatherDay.objects.create(
+                place="yantai",
+                day=date(year, 1, 1) + timedelta(days=i),
+                kind=WeatherKind.OBSERVED,
+                mean_c=-12.0,
+                origin=Origin.ENTERED,
+            )
+    assert normals("yantai", [date(2027, 1, 15)])[date(2027, 1, 15)] == pytest.approx(-12.0)
+
+
+def test_a_yard_without_any_consumption_has_no_estimate_and_does_not_pass_the_rule(source):
+    record_delivery(heat_source=source, day=TODAY, tonnes=10, actor=None)
+    cover = forecast_cover(source, today=TODAY)
+    assert not cover.estimated and not cover.meets_rule
+    assert cover.days_of_cover is None and "cannot estimate" in cover.note
+
+
+def test_the_alert_asks_for_the_rule_shortfall_not_the_season(source):
+    manager = make_user(Role.MANAGER, phone="13900000003")
+    flat_yard(source, stock=1000, burn=100)
+    alert_managers(today=TODAY)
+    text = Notification.objects.get(recipient=manager.phone)
+    assert text.context["order"] == "3,500"  # not the 11,700 t the rest of the season needs

@@ -193,14 +193,12 @@ def test_yesterdays_consumption_comes_from_heat_source_telemetry_unless_recorded
     other = HeatSource.objects.create(code="HS10", name="另一热源", capacity_mw=Decimal(100))
     zone = timezone.get_current_timezone()
     day = TODAY - timedelta(days=1)
+    # coal_t is burned since the reading before: the day's are 01:00 … 24:00 (the next 00:00).
+    midnight = datetime(2026, 11, 28, tzinfo=zone)
     readings = [
-        {
-            "source": code,
-            "time": datetime(2026, 11, 28, hour, tzinfo=zone).isoformat(),
-            "coal_t": 10.5,
-        }
+        {"source": code, "time": (midnight + timedelta(hours=h)).isoformat(), "coal_t": 10.5}
         for code in ("HS09", "HS10")
-        for hour in range(24)
+        for h in range(0, 25)
     ]
     assert not ingest(readings, now=datetime(2026, 11, 29, 6, tzinfo=zone)).rejected
     record_consumption(heat_source=other, day=day, tonnes="240", actor=None)  # entered by hand
@@ -298,3 +296,59 @@ def test_weather_files_store_days_and_refuse_bad_rows_whole():
         (5, "day"),
     }
     assert WeatherDay.objects.count() == 2
+
+
+def test_a_day_the_telemetry_does_not_cover_whole_is_not_booked(source):
+    from wennuan.operations.services import ingest
+
+    zone = timezone.get_current_timezone()
+    midnight = datetime(2026, 11, 28, tzinfo=zone)
+    # The gateway was down until noon: half a day's burn is not a day's burn.
+    half = [
+        {"source": "HS09", "time": (midnight + timedelta(hours=h)).isoformat(), "coal_t": 10.5}
+        for h in range(12, 25)
+    ]
+    ingest(half, now=datetime(2026, 11, 29, 6, tzinfo=zone))
+    assert consumption_from_telemetry(day=date(2026, 11, 28)) == 0
+    assert not CoalEntry.objects.exists()
+
+
+def test_an_expected_delivery_of_another_yard_cannot_be_received_here(source):
+    from wennuan.grid.models import HeatSource
+
+    other = HeatSource.objects.create(code="HS11", name="别的热源", capacity_mw=Decimal(50))
+    theirs = expect_delivery(
+        heat_source=other, expected_on=TODAY, tonnes="300", supplier="", actor=None
+    )
+    with pytest.raises(FuelRefused, match="no longer open"):
+        record_delivery(
+            heat_source=source,
+            day=TODAY,
+            tonnes="300",
+            note_number="X1",
+            actor=None,
+            expected=theirs,
+        )
+    theirs.refresh_from_db()
+    assert theirs.status == DeliveryStatus.EXPECTED and not CoalEntry.objects.exists()
+
+
+def test_a_called_off_delivery_cannot_be_weighed_in(source):
+    from wennuan.fuel.services import cancel_expected
+
+    expected = expect_delivery(
+        heat_source=source, expected_on=TODAY, tonnes="300", supplier="", actor=None
+    )
+    cancel_expected(delivery=expected)
+    with pytest.raises(FuelRefused, match="no longer open"):
+        record_delivery(
+            heat_source=source,
+            day=TODAY,
+            tonnes="300",
+            note_number="X2",
+            actor=None,
+            expected=expected,
+        )
+    assert not CoalEntry.objects.exists()
+    with pytest.raises(FuelRefused):
+        cancel_expected(delivery=expected)

@@ -188,3 +188,38 @@ def test_the_api_keeps_field_staff_out_and_agents_read_only(yard, role, read, wr
     answer = client.post("/api/v1/fuel/sources/HS09/ledger/", body, format="json")
     assert answer.status_code == write
     assert CoalEntry.objects.count() == before
+
+
+def test_dispatchers_weigh_in_but_only_managers_correct_the_books(client, yard):
+    client.force_login(make_user(Role.DISPATCHER))
+    entry = CoalEntry.objects.get(note_number="N0")
+    before = CoalEntry.objects.count()
+    stocktake = {"day": "2026-12-10", "counted_tonnes": "900", "reason": "count"}
+    refused = client.post(reverse("fuel:record", args=[yard.code, "stocktake"]), stocktake)
+    assert refused.status_code == 404
+    refused = client.post(reverse("fuel:reverse", args=[yard.code, entry.pk]), {"reason": "x"})
+    assert refused.status_code == 404
+    assert client.get(reverse("fuel:upload")).status_code == 404
+    assert CoalEntry.objects.count() == before
+    burn = {"day": "2026-12-10", "tonnes": "99"}
+    assert (
+        client.post(reverse("fuel:record", args=[yard.code, "consumption"]), burn).status_code
+        == 302
+    )
+    assert CoalEntry.objects.count() == before + 1
+
+
+def test_text_in_the_workbook_is_never_a_formula(client, yard):
+    record_delivery(
+        heat_source=yard,
+        day=TODAY,
+        tonnes=5,
+        note_number="=1+1",
+        supplier='=HYPERLINK("http://evil.example","x")',
+        actor=None,
+    )
+    client.force_login(make_user(Role.MANAGER))
+    book = load_workbook(io.BytesIO(client.get(reverse("fuel:export", args=[yard.code])).content))
+    cells = [c for row in book["Ledger"].iter_rows() for c in row]
+    assert not [c for c in cells if c.data_type == "f"]
+    assert any(c.value == "'=1+1" for c in cells)
