@@ -39,6 +39,7 @@ class CoverSerializer(serializers.Serializer[Any]):
     order_t = serializers.FloatField(help_text="Tonnes to order to keep the rule over the horizon")
     order_by = serializers.DateField(allow_null=True)
     model_kind = serializers.CharField()
+    estimated = serializers.BooleanField(help_text="false: no consumption on record to go by")
     note = serializers.CharField()
 
 
@@ -102,9 +103,12 @@ class NewEntrySerializer(serializers.Serializer[Any]):
     reason = serializers.CharField(max_length=300, required=False, default="")
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        needed = "counted_tonnes" if attrs["kind"] == EntryKind.ADJUSTMENT else "tonnes"
-        if attrs.get(needed) is None:
-            raise serializers.ValidationError({needed: _("This field is required.")})
+        needed = ["counted_tonnes"] if attrs["kind"] == EntryKind.ADJUSTMENT else ["tonnes"]
+        if attrs["kind"] == EntryKind.DELIVERY:
+            needed.append("note_number")  # the weighbridge note: a delivery is booked once
+        missing = {name: _("This field is required.") for name in needed if not attrs.get(name)}
+        if missing:
+            raise serializers.ValidationError(missing)
         return attrs
 
 

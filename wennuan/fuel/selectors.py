@@ -103,8 +103,10 @@ def chart_series(history: list[tuple[date, float]], covers: list[Cover]) -> dict
         "band_low": pad + band_low,
         "band_high": pad + band_high,
         "scenarios": series,
+        # The burn of the rule's days after each day: what the stock at its end must cover,
+        # deliveries aside.
         "rule": [
-            round(sum(d.burn_t for d in base.all_days[i : i + base.rule_days]), 1)
+            round(sum(d.burn_t for d in base.all_days[i + 1 : i + 1 + base.rule_days]), 1)
             for i in range(len(base.days))
         ],
         "rule_pad": len(history),

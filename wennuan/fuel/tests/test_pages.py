@@ -171,6 +171,8 @@ def test_the_api_records_once_per_idempotency_key_and_refuses_bad_entries(yard):
     assert duplicate.status_code == 400 and "API-1" in duplicate.json()["detail"]
     missing = client.post(url, {"kind": "adjustment", "day": "2026-12-10"}, format="json")
     assert missing.status_code == 400 and "counted_tonnes" in missing.json()
+    no_note = {"kind": "delivery", "day": "2026-12-10", "tonnes": "5"}
+    assert "note_number" in client.post(url, no_note, format="json").json()
     entry = first.json()["id"]
     reversed_ = client.post(f"{url}{entry}/reverse/", {"reason": "test"}, format="json")
     assert reversed_.status_code == 201 and float(reversed_.json()["tonnes"]) == -300

@@ -7,6 +7,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from wennuan.fuel.forecast import Scenario, compare, parse_scenario
+from wennuan.fuel.weather import forecast_age
 from wennuan.grid.models import HeatSource
 
 
@@ -39,6 +40,13 @@ class Command(BaseCommand):
             if not sources.exists():
                 raise CommandError(f"no heat source has the code {options['source']!r}")
         scenarios = [Scenario()] + ([custom] if custom else [])
+        age = forecast_age()
+        if age.updated_at is None:
+            self.stdout.write("no weather forecast stored: the days ahead use normal temperatures")
+        else:
+            self.stdout.write(f"weather forecast updated {age.updated_at:%Y-%m-%d %H:%M}")
+        if age.failing and age.last_attempt is not None:
+            self.stdout.write(f"the last fetch failed: {age.last_attempt.error}")
         for source in sources:
             covers = compare(source, scenarios, horizon=options["days"])
             self._print(source, covers)
