@@ -6,7 +6,7 @@ Pure Python + numpy, no Django: the back-test script in bench/ imports it as it 
 from __future__ import annotations
 
 import math
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -35,8 +35,11 @@ HEATING_LIMITS_C = (10.0, 11.0, 12.0, 13.0, 14.0, 15.0, 16.0, 17.0)
 WARM_C = 24.0
 # A hinge is only fitted with this many days on each side of it, or its slope is noise.
 MIN_SIDE_DAYS = 7
-# Seasonal terms need a whole year, or they would alias weather that a short history saw.
-SEASONAL_MIN_SPAN_DAYS = 365
+# Seasonal terms need every calendar month in the history, with this many days each. A
+# span of a year is not enough: a heat source's history is typically heating seasons only
+# (November to April), on which harmonics fit half a year and extrapolate badly elsewhere.
+SEASONAL_MIN_DAYS_PER_MONTH = 5
+SEASONAL = ("sin1", "cos1", "sin2", "cos2", "hdd_sin1", "hdd_cos1")
 HUBER_K = 1.345  # 95 % efficiency under normal errors
 
 
@@ -242,6 +245,12 @@ def _huber_relative(x: Array, y: Array) -> Array:
     return coef
 
 
+def _covers_every_month(days: Sequence[date]) -> bool:
+    """Whether each calendar month has at least SEASONAL_MIN_DAYS_PER_MONTH of the days."""
+    per_month = Counter(d.month for d in days)
+    return all(per_month[m] >= SEASONAL_MIN_DAYS_PER_MONTH for m in range(1, 13))
+
+
 def _fit_robust(hist: _History, rows: Mask, base_c: float) -> DailyModel:
     """Robust fit; the heating limit is the grid value with the lowest in-sample MAPE."""
     days = [d for d, r in zip(hist.days, rows, strict=True) if r]
@@ -249,8 +258,8 @@ def _fit_robust(hist: _History, rows: Mask, base_c: float) -> DailyModel:
     names = ["intercept", "hdd", "hdd_smooth"] + [f"dow{k}" for k in range(1, 7)]
     if (means > base_c).sum() >= MIN_SIDE_DAYS:
         names += ["warm", "warm_smooth"]
-    if (days[-1] - days[0]).days >= SEASONAL_MIN_SPAN_DAYS:
-        names += ["sin1", "cos1", "sin2", "cos2", "hdd_sin1", "hdd_cos1"]
+    if _covers_every_month(days):
+        names += SEASONAL
     limits: list[float | None] = [
         lim
         for lim in HEATING_LIMITS_C
@@ -285,7 +294,8 @@ def fit_robust(obs: Sequence[DayObs], *, base_c: float = HDD_BASE_C) -> DailyMod
     """Robust degree-day regression with thermal inertia, heating limit, weekday and season terms.
 
     Terms the history cannot support are left out: warm-side terms without days above the
-    base, the heating limit without days on both sides of it, seasonal terms below a year.
+    base, the heating limit without days on both sides of it, seasonal terms without every
+    calendar month (SEASONAL_MIN_DAYS_PER_MONTH days each).
     """
     hist = _history(obs)
     return _fit_robust(hist, hist.usable, base_c)

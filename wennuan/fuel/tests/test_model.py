@@ -268,3 +268,44 @@ def test_hourly_shape_without_data_is_flat() -> None:
     assert shape.split(START, 48.0) == pytest.approx([2.0] * 24)
     incomplete = [h for h in synthetic_hours(3) if h[0].hour != 2]  # a DST-like day, 23 hours
     assert fit_hourly_shape(incomplete).split(START, 48.0) == pytest.approx([2.0] * 24)
+
+
+def days_between(first: date, last: date) -> list[date]:
+    return [first + timedelta(days=i) for i in range((last - first).days + 1)]
+
+
+def observed(days: list[date]) -> list[DayObs]:
+    """The synthetic source on the given days, with a seasonal temperature and some noise."""
+    rng = np.random.default_rng(3)
+    obs = []
+    for day in days:
+        mean_c = 8.0 - 12.0 * math.cos(2 * math.pi * (day.timetuple().tm_yday - 15) / 365.25)
+        mean_c += float(rng.normal(0, 3))
+        obs.append(DayObs(day, mean_c, truth(day, mean_c) + float(rng.normal(0, 5))))
+    return obs
+
+
+SEASONAL_TERMS = {"sin1", "cos1", "sin2", "cos2", "hdd_sin1", "hdd_cos1"}
+
+
+def test_seasonal_terms_need_every_month_not_a_year_of_span() -> None:
+    # Two heating seasons, November to March: 516 days first to last, no summer day.
+    winters = days_between(date(2023, 11, 1), date(2024, 3, 31)) + days_between(
+        date(2024, 11, 1), date(2025, 3, 31)
+    )
+    assert (winters[-1] - winters[0]).days > 365
+    coef = fit_robust(observed(winters)).params["coef"]
+    assert "hdd" in coef and not SEASONAL_TERMS & set(coef)
+    assert not SEASONAL_TERMS & set(fit_daily(observed(winters)).model.params.get("coef", {}))
+
+    year = days_between(date(2024, 1, 1), date(2024, 12, 31))
+    assert set(fit_robust(observed(year)).params["coef"]) >= SEASONAL_TERMS
+
+
+@pytest.mark.parametrize(("june_days", "seasonal"), [(4, False), (5, True)])
+def test_seasonal_terms_need_enough_days_of_each_month(june_days: int, seasonal: bool) -> None:
+    year = days_between(date(2024, 1, 1), date(2024, 12, 31))
+    days = [d for d in year if d.month != 6 or d.day <= june_days]
+    coef = fit_robust(observed(days)).params["coef"]
+    assert (set(coef) >= SEASONAL_TERMS) is seasonal
+    assert not SEASONAL_TERMS & set(coef) or seasonal
