@@ -483,13 +483,16 @@ def _roster(staff: dict[str, list[User]], stats: CityStats) -> None:
 
 
 # What managers edit in the admin: master data, the service catalogue, alarm rules and
-# heating curves. Not requests, alarms or readings: those change only through services.
+# heating curves, fuel profiles and daily temperatures. Not requests, alarms, readings or the
+# coal ledger: those change only through services.
 MASTER_DATA_APPS = ["grid", "people", "community"]
 MASTER_DATA_MODELS = [
     ("service", "servicecategory"),
     ("service", "categoryattribute"),
     ("operations", "alarmrule"),
     ("operations", "heatingcurve"),
+    ("fuel", "fuelprofile"),  # each plant's coal quality and boiler efficiency
+    ("fuel", "weatherday"),  # a day's temperature entered by hand
 ]
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -23,6 +23,7 @@ from wennuan.fuel.services import (
     MOISTURE_RANGE,
     DayTemperature,
     coal_sources,
+    save_forecast_hours,
     save_weather_days,
 )
 from wennuan.grid.importing import ImportFailed, RowError, decode, read_csv
@@ -32,6 +33,7 @@ DELIVERY_COLUMNS = (
     ["supplier", "lhv_mj_kg", "moisture_pct"],
 )
 WEATHER_COLUMNS = (["day", "mean_c"], ["kind", "min_c", "max_c", "place"])
+WEATHER_HOUR_COLUMNS = (["time", "temperature_c"], ["kind", "place"])
 
 
 @dataclass
@@ -158,8 +160,11 @@ def _check_deliveries(
 def import_weather(data: bytes) -> Imported:
     """Daily temperatures: day, mean_c, optional kind (observed or forecast; observed if
     empty), min_c, max_c, place (``WEATHER_PLACE`` if empty). A day repeated in the file is
-    an error; a day already stored is replaced."""
+    an error; a day already stored is replaced. A file whose header has ``time`` instead
+    holds hourly temperatures (see ``_import_weather_hours``)."""
     text, encoding = decode(data)
+    if "time" in text.partition("\n")[0].replace(" ", "").split(","):
+        return _import_weather_hours(text, encoding)
     rows = read_csv(text, *WEATHER_COLUMNS)
     errors: list[RowError] = []
     parsed: dict[tuple[str, str], list[DayTemperature]] = {}
@@ -209,3 +214,53 @@ def import_weather(data: bytes) -> Imported:
             for (place, kind), days in parsed.items()
         )
     return Imported(stored, encoding)
+
+
+def _import_weather_hours(text: str, encoding: str) -> Imported:
+    """Hourly temperatures: time (ISO 8601 with its offset), temperature_c, optional kind
+    and place. Observed hours go in as outdoor telemetry (the same checks and store as a
+    gateway's), forecast hours beside the daily forecast."""
+    from wennuan.operations.services import import_history
+
+    rows = read_csv(text, *WEATHER_HOUR_COLUMNS)
+    errors: list[RowError] = []
+    observed: list[tuple[int, dict[str, Any]]] = []
+    forecast: dict[str, list[tuple[datetime, float]]] = {}
+    for line, row in rows:
+        kind = row.get("kind") or WeatherKind.OBSERVED
+        place = row.get("place") or settings.WEATHER_PLACE
+        if kind not in WeatherKind.values:
+            errors.append(RowError(line, "kind", _("must be observed or forecast")))
+            continue
+        if kind == WeatherKind.OBSERVED:
+            observed.append(
+                (line, {"place": place, "time": row["time"], "temperature_c": row["temperature_c"]})
+            )
+            continue
+        try:
+            moment = datetime.fromisoformat(row["time"])
+        except ValueError:
+            moment = None
+        if moment is None or moment.utcoffset() is None:
+            errors.append(RowError(line, "time", _("not a time with its offset (ISO 8601)")))
+            continue
+        try:
+            value = float(row["temperature_c"])
+        except ValueError:
+            value = math.nan
+        if not -60 <= value <= 60:
+            errors.append(
+                RowError(line, "temperature_c", _("must be a temperature within -60..60 °C"))
+            )
+            continue
+        forecast.setdefault(place, []).append((moment, value))
+    with transaction.atomic():
+        if observed:
+            result = import_history([item for _, item in observed])
+            errors += [RowError(observed[r.index][0], "", r.reason) for r in result.rejected]
+        if errors:
+            transaction.set_rollback(True)
+            raise ImportFailed(sorted(errors, key=lambda e: e.line))
+        for place, hours in forecast.items():
+            save_forecast_hours(hours, origin=Origin.IMPORT, place=place)
+    return Imported(len(rows), encoding)

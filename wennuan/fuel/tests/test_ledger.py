@@ -352,3 +352,28 @@ def test_a_called_off_delivery_cannot_be_weighed_in(source):
     assert not CoalEntry.objects.exists()
     with pytest.raises(FuelRefused):
         cancel_expected(delivery=expected)
+
+
+@pytest.mark.django_db
+def test_hourly_weather_files_store_observed_as_telemetry_and_forecast_hours():
+    from wennuan.fuel.models import WeatherHour
+    from wennuan.operations.models import OutdoorTemperature
+
+    good = (
+        "time,temperature_c,kind\n"
+        "2026-11-28T06:00:00+08:00,-3.5,\n"
+        "2026-11-30T06:00:00+08:00,-6,forecast\n"
+    )
+    assert import_weather(good.encode()).rows == 2
+    assert OutdoorTemperature.objects.get().temperature_c == -3.5
+    assert WeatherHour.objects.get().temperature_c == -6
+    bad = (
+        "time,temperature_c,kind\n"
+        "2026-11-28T07:00:00+08:00,-90,\n"  # impossible
+        "2026-11-28T08:00:00,-1,forecast\n"  # no offset
+        "2026-11-28T09:00:00+08:00,-1,guess\n"
+    )
+    with pytest.raises(ImportFailed) as failure:
+        import_weather(bad.encode())
+    assert [e.line for e in failure.value.errors] == [2, 3, 4]
+    assert OutdoorTemperature.objects.count() == 1 and WeatherHour.objects.count() == 1
