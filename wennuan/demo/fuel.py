@@ -1,6 +1,10 @@
 """Demo coal yards: a year and a season of daily temperatures and coal burned, deliveries,
 a ten-day forecast, expected deliveries, and fitted burn models.
 
+The weather is one synthetic series of daily means (``demo_daily_means``): the monthly
+normals, an autocorrelated anomaly and a January cold wave. The drawn history, the demo
+telemetry's outdoor temperature and the forecast all come from it, so they join up.
+
 The numbers hang together: a day's heat is the plant's capacity times a load that grows
 with the heating degree days (design outdoor temperature −12 °C), a little less at
 weekends; coal burned is that heat over the coal's LHV and the boiler efficiency, with 3 %
@@ -31,6 +35,7 @@ from wennuan.grid.models import HeatSource
 
 DESIGN_OUTDOOR_C = -12.0
 EFFICIENCY = 0.8
+TRIAL_HEATING_DAYS = 5  # 试供暖: the plants may start this many days before the season
 STOPPED_DAYS = 12  # the last yard's trains stopped this many days ago
 SUPPLIERS = ["山东能源集团", "兖矿煤炭运销", "龙口矿业集团"]
 
@@ -64,16 +69,48 @@ def demo_burn_t(connected: float, mean_c: float, day: date, rng: random.Random) 
     return coal * (1 + rng.gauss(0, 0.03))
 
 
-def _temperatures(first: date, last: date, rng: random.Random) -> dict[date, float]:
-    """Normal temperatures with weather: autocorrelated anomalies and a January cold wave."""
+# The daily anomaly from the normal: AR(1), ``a(d) = φ·a(d−1) + ε(d)``, written as the sum of
+# the last ANOMALY_MEMORY_DAYS shocks so that a day's value does not depend on the range asked
+# for (φ^40 ≈ 1e-5: nothing older matters). Stationary spread about 2.4 °C.
+ANOMALY_PHI = 0.75
+ANOMALY_SHOCK_C = 1.6
+ANOMALY_MEMORY_DAYS = 40
+# The January cold wave (寒潮): day of January → °C below the normal, in and out over days.
+COLD_WAVE_C = {
+    9: -3.0, 10: -6.0, 11: -8.0, 12: -8.0, 13: -7.0, 14: -7.0, 15: -6.0, 16: -4.0, 17: -2.0,
+}  # fmt: skip
+
+
+def _shock(seed: int, day: date) -> float:
+    return random.Random(f"demo-weather:{seed}:{day.isoformat()}").gauss(0, ANOMALY_SHOCK_C)
+
+
+def demo_daily_means(first: date, last: date, seed: int) -> dict[date, float]:
+    """The demo's daily mean outdoor temperature (°C, one decimal) for each day from
+    ``first`` to ``last``: the monthly normals (``forecast.normals`` of a place without
+    history), an autocorrelated anomaly and the January cold wave. Deterministic for a seed,
+    and a day's value is the same whatever range it is asked in."""
     days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
+    if not days:
+        return {}
     normal = normals("__demo_normals__", days)  # a place without history: the monthly normals
-    anomaly, out = 0.0, {}
-    for day in days:
-        anomaly = 0.75 * anomaly + rng.gauss(0, 1.6)
-        wave = -7.0 if day.month == 1 and 10 <= day.day <= 16 else 0.0
+    weights = [ANOMALY_PHI**k for k in range(ANOMALY_MEMORY_DAYS)]
+    origin = first - timedelta(days=ANOMALY_MEMORY_DAYS - 1)
+    shocks = [_shock(seed, origin + timedelta(days=i)) for i in range(len(days) + len(weights) - 1)]
+    out = {}
+    for i, day in enumerate(days):
+        # shocks[i + M − 1] is the day's own shock, shocks[i] the oldest one remembered.
+        anomaly = sum(w * shocks[i + len(weights) - 1 - k] for k, w in enumerate(weights))
+        wave = COLD_WAVE_C.get(day.day, 0.0) if day.month == 1 else 0.0
         out[day] = round(normal[day] + anomaly + wave, 1)
     return out
+
+
+def demo_heating_on(day: date) -> bool:
+    """Whether the demo's plants fire on ``day``: the heating season, and the trial heating
+    of up to TRIAL_HEATING_DAYS days before it."""
+    start, end = season_bounds(day)
+    return start - timedelta(days=TRIAL_HEATING_DAYS) <= day <= end
 
 
 def build_demo_fuel(
@@ -91,7 +128,7 @@ def build_demo_fuel(
         season_start = season_start.replace(year=season_start.year - 1)
     # Last season and this one so far, with some autumn before.
     history_start = season_start.replace(year=season_start.year - 1) - timedelta(days=45)
-    temps = _temperatures(history_start, today + timedelta(days=10), rng)
+    temps = demo_daily_means(history_start, today + timedelta(days=10), seed)
     place = settings.WEATHER_PLACE
     weather = [
         WeatherDay(place=place, day=d, kind=WeatherKind.OBSERVED, mean_c=t, origin=Origin.IMPORT)
@@ -102,7 +139,8 @@ def build_demo_fuel(
             place=place,
             day=d,
             kind=WeatherKind.FORECAST,
-            mean_c=round(t + rng.gauss(0, 0.8), 1),
+            # The series itself, with a forecast error that grows with the lead time.
+            mean_c=round(t + rng.gauss(0, 0.3 + 0.12 * (d - today).days), 1),
             origin=Origin.IMPORT,
         )
         for d, t in temps.items()
@@ -155,25 +193,29 @@ def _books(
     rng: random.Random,
 ) -> tuple[list[CoalEntry], list[ExpectedDelivery]]:
     """Each yard's season openings, daily burn (unless ``booked`` from telemetry) and the
-    trains that kept it near three weeks of cover; expected deliveries for all but the last."""
+    trains that kept it near three weeks of cover; expected deliveries for all but the last.
+    Drawn seasons start on the season's first day; a season whose telemetry shows trial
+    heating before it opens on the first day booked."""
     entries: list[CoalEntry] = []
     expected: list[ExpectedDelivery] = []
     for index, source in enumerate(sources):
         connected = connected_mw(source)
         stopped = index == len(sources) - 1  # the yard whose trains stopped
         stock = 0.0
+        opened: date | None = None  # the start of the last season the yard was stocked for
         for day in sorted(d for d in temps if d < today):
             start, end = season_bounds(day)
-            if not start <= day <= end:
+            burn = booked.get((source.pk, day))
+            if not start <= day <= end and burn is None:
                 continue
-            if day == start:  # the season opens with about 25 days of cold-weather burn
+            if opened != start:  # the season opens with about 25 days of cold-weather burn
+                opened = start
                 opening = round(demo_burn_t(connected, -2, day, rng) * 25 - stock, 1)
                 if opening > 0:
                     entries.append(
                         _delivery(source, day - timedelta(days=1), opening, rng, len(entries))
                     )
                     stock += opening
-            burn = booked.get((source.pk, day))
             if burn is None:
                 burn = round(demo_burn_t(connected, temps[day], day, rng), 1)
                 entries.append(

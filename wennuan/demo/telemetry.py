@@ -1,14 +1,17 @@
 """Demo telemetry: the heating season so far for every station of the demo city, physically
 consistent, with one injected fault that matches a cluster of "not warm" requests.
 
-- Outdoor temperature follows a Yantai early-winter day (mean about −1 °C, ±4 °C, coldest
-  before dawn) with noise.
+- Outdoor temperature is the day's mean from the demo weather (``fuel.demo_daily_means``,
+  the same series as the coal yards' history and forecast) plus a daily swing of ±4 °C,
+  coldest before dawn, and noise.
 - Secondary supply follows each station's heating curve with noise; return lies 9–13 °C
   below supply; flow is steady for the station's size; heat = flow × 4.186 kJ/(kg·K) × ΔT.
 - Primary supply follows the heat source (≈ 102 − 1.27 × outdoor, as measured on a real
   network), primary return ≈ 50 °C.
 - Each heat source's output follows its connected load, the outdoor temperature and a daily
   profile (night set-back, morning and evening peaks); coal burned = heat / (LHV × 0.8).
+  The plants report only while they fire: the heating season, and up to five days of trial
+  heating (试供暖) before it.
 - The fault: yesterday 18:00–21:00 the circulation pump of the first station stopped, its
   secondary supply fell toward the return, homes it feeds reported "not warm", one incident
   linked them, and it was resolved when the pump was restarted.
@@ -21,12 +24,19 @@ import random
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
 from wennuan.core.bulk import insert_new_rows
-from wennuan.demo.fuel import EFFICIENCY, connected_mw, demo_heat_mw
+from wennuan.demo.fuel import (
+    EFFICIENCY,
+    connected_mw,
+    demo_daily_means,
+    demo_heat_mw,
+    demo_heating_on,
+)
 from wennuan.fuel.units import DEFAULT_LHV_MJ_KG, coal_for_heat
 from wennuan.grid.models import HeatSource, Household, Station
 from wennuan.operations.models import (
@@ -39,13 +49,20 @@ from wennuan.operations.partitions import ensure_partitions
 from wennuan.operations.services import SOURCE_COLUMNS, STATION_COLUMNS, roll_up_hours
 
 SPECIFIC_HEAT_KJ_KG_K = 4.186
+# Whose weather a reading without a day's mean follows (the live simulator's): the demo_city
+# command's default seed, so live readings continue the demo city's weather.
+LIVE_WEATHER_SEED = 2020
 
 
-def outdoor_at(moment: datetime, rng: random.Random) -> float:
+def outdoor_at(moment: datetime, rng: random.Random, *, mean_c: float | None = None) -> float:
+    """The outdoor temperature at ``moment``: the day's mean (by default the demo weather's,
+    ``demo_daily_means``), a daily swing of ±4 °C coldest around 03:00, and noise."""
     local = timezone.localtime(moment)
+    if mean_c is None:
+        mean_c = demo_daily_means(local.date(), local.date(), LIVE_WEATHER_SEED)[local.date()]
     hour = local.hour + local.minute / 60
     daily = -4 * math.cos((hour - 3) / 24 * 2 * math.pi)  # coldest around 03:00
-    return round(-1 + daily + rng.gauss(0, 0.6), 1)
+    return round(mean_c + daily + rng.gauss(0, 0.6), 1)
 
 
 def station_reading(
@@ -109,14 +126,17 @@ def build_demo_telemetry(
         for source in HeatSource.objects.prefetch_related("stations").order_by("code")
         if (connected := connected_mw(source)) > 0
     ]
+    first_day, last_day = timezone.localdate(start), timezone.localdate(now)
+    daily_means = demo_daily_means(first_day, last_day, seed)
+    heating = {day: demo_heating_on(day) for day in daily_means}
     moment = start
     stored = 0
     with transaction.atomic():
         while moment <= now:
-            outdoor = outdoor_at(moment, rng)
-            outdoor_rows.append(("yantai", moment, outdoor))
             local = timezone.localtime(moment)
-            for source_id, connected in sources:
+            outdoor = outdoor_at(moment, rng, mean_c=daily_means[local.date()])
+            outdoor_rows.append((settings.WEATHER_PLACE, moment, outdoor))
+            for source_id, connected in sources if heating[local.date()] else ():
                 output = demo_heat_mw(connected, outdoor, local.weekday(), local.hour)
                 output *= 1 + rng.gauss(0, 0.02)
                 coal = coal_for_heat(
