@@ -47,7 +47,8 @@ def call(port: int, token: str, method: str, path: str, body: dict[str, Any] | N
 
 def known_identifiers(port: int, token: str, env: dict[str, str]) -> dict[str, str]:
     """Real ids for the path parameters, so that calls reach past the 404 of an unknown id:
-    a household, building, station and zone of the demo city and a freshly filed request."""
+    a household, building, station, zone and coal yard of the demo city and a freshly filed
+    request."""
     household = call(port, token, "GET", "/api/v1/households/?page_size=1")["results"][0]
     filed = call(
         port,
@@ -61,7 +62,9 @@ def known_identifiers(port: int, token: str, env: dict[str, str]) -> dict[str, s
         },
     )
     station = call(port, token, "GET", "/api/v1/stations/?page_size=1")["results"][0]
+    yard = call(port, token, "GET", "/api/v1/fuel/sources/")[0]
     return {
+        "fuel/sources": yard["source"],
         "number": filed["number"],
         "account_number": household["account_number"],
         "buildings": household["building"],
@@ -97,7 +100,7 @@ def schemathesis_config(known: dict[str, str]) -> str:
         'include-path-regex = "^/api/v1/telemetry/"',
         f'headers = {{ Authorization = "Bearer {known["gateway"]}" }}',
     ]
-    for collection in ("buildings", "zones", "stations"):
+    for collection in ("buildings", "zones", "stations", "fuel/sources"):
         lines += [
             "[[operations]]",
             f'include-path-regex = "^/api/v1/{collection}/"',

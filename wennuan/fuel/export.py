@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -109,6 +110,51 @@ def workbook(source: HeatSource, covers: Sequence[Cover], entries: Iterable[Coal
                 timezone.localtime(entry.created_at).replace(tzinfo=None),
             ]
         )
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def company_workbook(rows: Sequence[Any]) -> bytes:
+    """Every yard: the baseline cover and season plan, and the stock day by day."""
+    book = Workbook()
+    yards = book.active
+    assert yards is not None
+    yards.title = _("Yards")[:31]
+    _header(
+        yards,
+        [
+            _("Heat source"),
+            _("Stock today (t)"),
+            _("Burn per day (t)"),
+            _("Days of cover"),
+            _("Run-out date"),
+            _("Below the reserve rule on"),
+            _("Tonnes to order"),
+            _("Order by"),
+            _("Season: still to buy (t)"),
+        ],
+    )
+    for row in rows:
+        cover = row.cover
+        yards.append(
+            [
+                _text(f"{row.source.code} {row.source.name}"),
+                round(cover.stock_t, 1),
+                round(cover.burn_per_day_t, 1),
+                round(cover.days_of_cover, 1) if cover.days_of_cover is not None else None,
+                cover.run_out,
+                cover.below_rule_on,
+                round(cover.order_t, 1),
+                cover.order_by,
+                round(row.plan.to_procure_t, 1),
+            ]
+        )
+    days = book.create_sheet(_("Stock forecast")[:31])
+    _header(days, [_("Day")] + [f"{row.source.code} (t)" for row in rows])
+    if rows:
+        for i, day in enumerate(rows[0].cover.days):
+            days.append([day.day] + [round(row.cover.days[i].stock_t, 1) for row in rows])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

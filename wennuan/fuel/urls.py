@@ -6,6 +6,7 @@ app_name = "fuel"
 urlpatterns = [
     path("", views.company, name="company"),
     path("upload/", views.upload, name="upload"),
+    path("export.xlsx", views.company_export, name="company_export"),
     path("<str:code>/", views.source, name="source"),
     path("<str:code>/export.xlsx", views.export, name="export"),
     path("<str:code>/record/<slug:action>/", views.record, name="record"),

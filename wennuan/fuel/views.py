@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from wennuan.fuel import forms, services
-from wennuan.fuel.export import workbook
+from wennuan.fuel.export import company_workbook, workbook
 from wennuan.fuel.forecast import (
     compare,
     degree_days_so_far,
@@ -265,6 +265,20 @@ def export(request: HttpRequest, code: str) -> HttpResponse:
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
     name = f"coal-{heat_source.code}-{timezone.localdate().isoformat()}.xlsx"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+@login_required
+def company_export(request: HttpRequest) -> HttpResponse:
+    """Every yard's cover and season plan, and the stock day by day, as an Excel workbook."""
+    if not may_view(request.user):
+        raise Http404(_("Not found, or not in your area."))
+    response = HttpResponse(
+        company_workbook(company_rows()),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    name = f"coal-yards-{timezone.localdate().isoformat()}.xlsx"
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
 

@@ -225,3 +225,13 @@ def test_text_in_the_workbook_is_never_a_formula(client, yard):
     cells = [c for row in book["Ledger"].iter_rows() for c in row]
     assert not [c for c in cells if c.data_type == "f"]
     assert any(c.value == "'=1+1" for c in cells)
+
+
+def test_the_company_workbook_lists_every_yard(client, yard):
+    client.force_login(make_user(Role.DISPATCHER))
+    answer = client.get(reverse("fuel:company_export"))
+    book = load_workbook(io.BytesIO(answer.content))
+    assert book.sheetnames == ["Yards", "Stock forecast"]
+    yards = list(book["Yards"].values)
+    assert len(yards) == 2 and yards[1][0] == "HS09 测试热源厂" and yards[1][1] == 1000
+    assert len(list(book["Stock forecast"].values)) == 1 + 30
