@@ -5,11 +5,12 @@ The weather is one synthetic series of daily means (``demo_daily_means``): the m
 normals, an autocorrelated anomaly and a January cold wave. The drawn history, the demo
 telemetry's outdoor temperature and the forecast all come from it, so they join up.
 
-The numbers hang together: a day's heat is the plant's capacity times a load that grows
+The numbers hang together: a day's heat is the plant's connected load times a load that grows
 with the heating degree days (design outdoor temperature −12 °C), a little less at
 weekends; coal burned is that heat over the coal's LHV and the boiler efficiency, with 3 %
 noise. Deliveries kept each yard near three weeks of cover, except the last one, whose
-trains stopped twelve days ago: it is below the 15-day rule, so the morning check alerts.
+trains stopped twelve days ago and none is confirmed: it falls below the 15-day rule within the
+forecast horizon, so the morning check alerts. The others have trains confirmed for weeks ahead.
 """
 
 from __future__ import annotations
@@ -234,15 +235,18 @@ def _books(
                 entries.append(_delivery(source, day, load, rng, len(entries)))
                 stock += load
         if not stopped:
-            expected.append(
+            # Trains confirmed for the coming weeks: a week's cold-weather burn every six
+            # days keeps these yards above the rule over the forecast's horizon.
+            expected += [
                 ExpectedDelivery(
                     heat_source=source,
-                    expected_on=today + timedelta(days=3 + index),
+                    expected_on=today + timedelta(days=2 + index + 6 * k),
                     tonnes=Decimal(str(round(demo_burn_t(connected, -2, today, rng) * 7))),
-                    supplier=SUPPLIERS[index % len(SUPPLIERS)],
+                    supplier=SUPPLIERS[(index + k) % len(SUPPLIERS)],
                     status=DeliveryStatus.EXPECTED,
                 )
-            )
+                for k in range(8)
+            ]
     return entries, expected
 
 
