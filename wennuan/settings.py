@@ -96,6 +96,8 @@ INSTALLED_APPS = [
     "wennuan.api",
     "wennuan.operations",
     "wennuan.fuel",
+    "wennuan.emergency",
+    "wennuan.inspections",
     "wennuan.portal",
     "wennuan.demo",
 ]
@@ -352,6 +354,12 @@ MQTT_BATCH_SECONDS = env_int("MQTT_BATCH_SECONDS", 1)
 
 # A planned stop texts the households beneath it this many per background batch.
 STOP_FANOUT_BATCH = env_int("STOP_FANOUT_BATCH", 1000)
+
+# Inspection rounds: in emergency mode every plan's interval is divided by this (2: twice as
+# often), and back to normal when emergency mode is switched off.
+INSPECTION_EMERGENCY_MULTIPLIER = env_float("INSPECTION_EMERGENCY_MULTIPLIER", 2.0)
+if INSPECTION_EMERGENCY_MULTIPLIER < 1:
+    raise ValueError("INSPECTION_EMERGENCY_MULTIPLIER must be 1 or more")
 
 # Coal reserve and forecasting (the fuel app).
 # Heating degree days: base temperature, and which days count as heating days — "daily"

@@ -250,6 +250,23 @@ CATEGORIES = [
         "internal": True,
         "attributes": [],
     },
+    # A defect an inspector found on an outdoor facility (internal, like the station fault).
+    {
+        "code": "facility_fault",
+        "order": 910,
+        "duty": "repair",
+        "default_priority": 2,
+        "name_zh": "外网设施缺陷工单",
+        "name_en": "Facility defect work order",
+        "description_zh": "由巡检发现的问题生成",
+        "description_en": "Opened by an inspection finding",
+        "first_contact_minutes": 60,
+        "on_site_minutes": 4 * 60,
+        "resolution_minutes": 24 * 60,
+        "allows_anonymous": True,
+        "internal": True,
+        "attributes": [],
+    },
 ]
 
 

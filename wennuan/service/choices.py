@@ -88,6 +88,7 @@ class Channel(TextChoices):
     API = "api", _("API")
     STAFF = "staff", _("Staff")
     ALARM = "alarm", _("Station alarm")
+    INSPECTION = "inspection", _("Inspection finding")
 
 
 class Priority(IntegerChoices):
