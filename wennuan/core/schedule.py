@@ -97,6 +97,11 @@ SCHEDULE: tuple[PeriodicJob, ...] = (
         every=timedelta(hours=1),
     ),
     PeriodicJob(
+        name="inspection-rounds",
+        task_path="wennuan.inspections.tasks.generate_rounds_task",
+        every=timedelta(hours=1),
+    ),
+    PeriodicJob(
         name="coal-morning-check",
         task_path="wennuan.fuel.tasks.morning_check_task",
         daily_at=time(6, 0),

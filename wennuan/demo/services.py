@@ -174,9 +174,11 @@ def city_exists() -> bool:
 def clear_city() -> None:
     """Delete requests, the grid, partnerships and non-superuser staff, children first."""
     from wennuan.demo.fuel import clear_demo_fuel
+    from wennuan.demo.inspections import clear_demo_inspections
     from wennuan.operations.models import PlannedStop
     from wennuan.service.models import Incident
 
+    clear_demo_inspections()  # findings name their work orders: before the requests
     ServiceRequest.objects.all().delete()
     Incident.objects.all().delete()  # they name stations and heat sources, protectively
     PlannedStop.objects.all().delete()

@@ -11,6 +11,7 @@ from django.utils import timezone
 from tqdm import tqdm
 
 from wennuan.demo.fuel import build_demo_fuel
+from wennuan.demo.inspections import build_demo_inspections
 from wennuan.demo.services import build_demo_city, city_exists, clear_city
 from wennuan.demo.telemetry import build_demo_telemetry
 
@@ -78,3 +79,7 @@ class Command(BaseCommand):
         fuel = build_demo_fuel(seed=options["seed"], telemetry_since=telemetry_since)
         summary = ", ".join(f"{name} {count:,}" for name, count in fuel.items())
         self.stdout.write(f"Demo coal yards in {time.monotonic() - started:.1f} s: {summary}")
+        started = time.monotonic()
+        rounds = build_demo_inspections(seed=options["seed"])
+        summary = ", ".join(f"{name} {count:,}" for name, count in rounds.items())
+        self.stdout.write(f"Demo inspections in {time.monotonic() - started:.1f} s: {summary}")

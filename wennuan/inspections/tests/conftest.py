@@ -1,0 +1,3 @@
+"""Inspection tests use the seeded service catalogue (work orders) and English messages."""
+
+from wennuan.service.tests.conftest import catalogue, english  # noqa: F401 - autouse fixtures
