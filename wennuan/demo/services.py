@@ -571,16 +571,16 @@ def _partners(
             for z in serving.get(p.community_id, ())
         ]
     )
-    # The demo technician owns repair in a zone serving Futai; put them first in that pool.
+    # The demo technician owns repair, and the demo inspector inspection, in a zone serving
+    # Futai: they are put first in those pools.
     futai_zone = min(serving[communities[0].pk], key=lambda z: z.code)
-    demo_technician = User.objects.get(username="technician")
-    owner = ZoneAssignment.objects.get(zone=futai_zone, duty=Duty.REPAIR, rank=0)
-    if owner.staff_id != demo_technician.pk:
-        ZoneAssignment.objects.filter(
-            zone=futai_zone, duty=Duty.REPAIR, staff=demo_technician
-        ).delete()
-        owner.staff = demo_technician
-        owner.save(update_fields=["staff"])
+    for username, duty in (("technician", Duty.REPAIR), ("inspector", Duty.INSPECTION)):
+        login = User.objects.get(username=username)
+        owner = ZoneAssignment.objects.get(zone=futai_zone, duty=duty, rank=0)
+        if owner.staff_id != login.pk:
+            ZoneAssignment.objects.filter(zone=futai_zone, duty=duty, staff=login).delete()
+            owner.staff = login
+            owner.save(update_fields=["staff"])
     workers = [
         User(
             username=f"community{n:04d}",
