@@ -69,10 +69,15 @@ class CSVParser(parsers.BaseParser):
             text = stream.read().decode("utf-8-sig")
         except UnicodeDecodeError as exc:
             raise exceptions.ParseError(_("CSV must be UTF-8.")) from exc
-        return [
-            {k: v for k, v in row.items() if k and v not in (None, "")}
-            for row in csv.DictReader(io.StringIO(text))
-        ]
+        try:
+            return [
+                {k: v for k, v in row.items() if k and v not in (None, "")}
+                for row in csv.DictReader(io.StringIO(text))
+            ]
+        except csv.Error as exc:  # a stray carriage return, a field past csv's size limit…
+            raise exceptions.ParseError(
+                _("The body is not valid CSV: %(error)s") % {"error": exc}
+            ) from exc
 
 
 class ReadingSerializer(serializers.Serializer[Any]):

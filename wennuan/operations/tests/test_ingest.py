@@ -255,6 +255,14 @@ def test_http_ingest_csv():
     assert StationReading.objects.get().secondary_supply_c == 51.5
 
 
+def test_http_ingest_refuses_csv_it_cannot_read_and_stores_nothing():
+    station = make_station()
+    garbled = f"station,time\n{station.code},{'9' * 200_000}\n"  # a field past csv's limit
+    response = gateway_client().post(URL, garbled, content_type="text/csv")
+    assert response.status_code == 400 and "CSV" in response.json()["detail"]
+    assert not StationReading.objects.exists()
+
+
 def test_http_ingest_refuses_an_oversized_batch_or_a_non_list():
     station = make_station()
     client = gateway_client()
