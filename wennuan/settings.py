@@ -323,7 +323,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {"RequestStatusEnum": "wennuan.service.choices.Status"},
+    "ENUM_NAME_OVERRIDES": {
+        "RequestStatusEnum": "wennuan.service.choices.Status",
+        "InspectionRoundStatusEnum": "wennuan.inspections.choices.RoundStatus",
+    },
 }
 
 # Cache: rate-limit counts. Per process by default; a redis:// URL shares them.

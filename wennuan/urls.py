@@ -23,6 +23,7 @@ urlpatterns = [
     path("operations/", include("wennuan.operations.urls")),
     path("fuel/", include("wennuan.fuel.urls")),
     path("people/", include("wennuan.people.urls")),
+    path("inspections/", include("wennuan.inspections.urls")),
     path("track/", RedirectView.as_view(url="/portal/track/", permanent=False)),
     path("admin/", admin.site.urls),
 ]

@@ -5,6 +5,12 @@ from rest_framework.routers import DefaultRouter
 
 from wennuan.api import views
 from wennuan.fuel.api import FuelSourceViewSet
+from wennuan.inspections.api import (
+    FacilityViewSet,
+    FindingViewSet,
+    PlanViewSet,
+    RoundViewSet,
+)
 from wennuan.operations.api import IngestView
 
 router = DefaultRouter()
@@ -14,6 +20,10 @@ router.register("buildings", views.BuildingViewSet, basename="building")
 router.register("stations", views.StationViewSet, basename="station")
 router.register("zones", views.ZoneViewSet, basename="zone")
 router.register("fuel/sources", FuelSourceViewSet, basename="fuel-source")
+router.register("inspections/facilities", FacilityViewSet, basename="inspection-facility")
+router.register("inspections/plans", PlanViewSet, basename="inspection-plan")
+router.register("inspections/rounds", RoundViewSet, basename="inspection-round")
+router.register("inspections/findings", FindingViewSet, basename="inspection-finding")
 
 app_name = "api"
 

@@ -25,6 +25,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         items.append(("service:list", _("Requests")))
     if user.sees_whole_city or user.role == Role.COMMUNITY_WORKER:
         items.append(("service:on_behalf", _("File for a resident")))
+    if user.role in (Role.INSPECTOR, Role.TECHNICIAN):
+        items.append(("inspections:my_rounds", _("My rounds")))
     items += [
         ("grid:household_search", _("Households")),
         ("grid:zone_list", _("Zones")),
@@ -33,6 +35,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     if user.sees_whole_city:
         items.append(("operations:dashboard", _("Heating operation")))
         items.append(("fuel:company", _("Coal reserve")))
+        items.append(("inspections:oversight", _("Inspections")))
         items.append(("grid:station_list", _("Stations")))
         items.append(("grid:coverage", _("Coverage audit")))
     if user.can_manage:

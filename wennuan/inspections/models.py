@@ -4,7 +4,7 @@ from them, what was found at each facility, and the findings that became work or
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.db import models
@@ -14,16 +14,32 @@ from django.utils.translation import gettext_lazy as _
 from wennuan.grid.models import scope_q
 from wennuan.inspections.choices import Condition, FacilityKind, ItemKind, RoundStatus
 
+M = TypeVar("M", bound=models.Model)
 
-class ZoneScopedQuerySet(models.QuerySet[Any]):
+
+class ZoneScopedQuerySet(models.QuerySet[M]):
     """Rows reached from a zone: whole-city staff see all, inspectors and technicians the
     zones they hold a duty in (the grid's one rule, ``scope_q``)."""
 
     zone_lookup = "zone_id"
 
-    def for_user(self, user: Any) -> Any:
-        q = scope_q(user, zone=self.zone_lookup, community="zone__buildings__complex__community_id")
+    def for_user(self, user: Any) -> ZoneScopedQuerySet[M]:
+        community = self.zone_lookup.removesuffix("_id") + "__buildings__complex__community_id"
+        q = scope_q(user, zone=self.zone_lookup, community=community)
+        # A community's zones are reached through its buildings: distinct rows.
         return self if q is None else self.filter(q).distinct()
+
+
+class FacilityQuerySet(ZoneScopedQuerySet["Facility"]):
+    pass
+
+
+class PlanQuerySet(ZoneScopedQuerySet["InspectionPlan"]):
+    pass
+
+
+class FindingQuerySet(ZoneScopedQuerySet["Finding"]):
+    zone_lookup = "round__plan__zone_id"
 
 
 class Facility(models.Model):
@@ -62,7 +78,7 @@ class Facility(models.Model):
     )  # JPEG or PNG, checked by content
     active = models.BooleanField(_("in service"), default=True)
 
-    objects = ZoneScopedQuerySet.as_manager()
+    objects = FacilityQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("facility")
@@ -131,7 +147,7 @@ class InspectionPlan(models.Model):
         Facility, through="PlanStop", related_name="plans", verbose_name=_("route")
     )
 
-    objects = ZoneScopedQuerySet.as_manager()
+    objects = PlanQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("inspection plan")
@@ -284,6 +300,8 @@ class Finding(models.Model):
         related_name="findings",
     )
     created_at = models.DateTimeField(_("found at"), auto_now_add=True)
+
+    objects = FindingQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("finding")

@@ -316,3 +316,19 @@ def test_staff_who_hold_neither_the_station_nor_the_work_order_cannot_touch_its_
     assert refused.status_code == 404
     alarm.refresh_from_db()
     assert alarm.status == AlarmStatus.ACTIVE and alarm.events.count() == 1
+
+
+def test_an_alarm_work_order_shows_in_the_owners_my_work(client):
+    from django.urls import reverse
+
+    from wennuan.service.tests.factories import make_area
+
+    only("pump_stopped")
+    area = make_area()
+    feed(area.household.building.station, range(2), pump_on=False, secondary_supply_c=35)
+    evaluate_alarms(now=NOW)
+    order = Alarm.objects.get().work_order
+    assert order is not None and order.household is None
+    client.force_login(area.owner)
+    page = client.get(reverse("service:my_work"))
+    assert page.status_code == 200 and order.number in page.content.decode()
