@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
@@ -74,3 +75,18 @@ class StyledForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         apply_styles(self)
+
+
+class CsvUploadForm(StyledForm):
+    """One CSV file, at most ``IMPORT_MAX_UPLOAD_BYTES`` (the fuel and facility uploads)."""
+
+    file = forms.FileField(label=_("CSV file"))
+
+    def clean_file(self) -> Any:
+        upload = self.cleaned_data["file"]
+        if upload.size and upload.size > settings.IMPORT_MAX_UPLOAD_BYTES:
+            raise ValidationError(
+                _("The file is larger than %(mb)s MB; split it.")
+                % {"mb": settings.IMPORT_MAX_UPLOAD_BYTES // (1024 * 1024)}
+            )
+        return upload

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -89,16 +88,3 @@ class ScenarioForm(StyledForm):
         if not data:
             return None
         return Scenario(key="custom", label=_("Your scenario"), **data)
-
-
-class UploadForm(StyledForm):
-    file = forms.FileField(label=_("CSV file"))
-
-    def clean_file(self) -> Any:
-        upload = self.cleaned_data["file"]
-        if upload.size and upload.size > settings.IMPORT_MAX_UPLOAD_BYTES:
-            raise forms.ValidationError(
-                _("The file is larger than %(mb)s MB; split it.")
-                % {"mb": settings.IMPORT_MAX_UPLOAD_BYTES // (1024 * 1024)}
-            )
-        return upload

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from wennuan.core.forms import CsvUploadForm
 from wennuan.fuel import forms, services
 from wennuan.fuel.export import company_workbook, workbook
 from wennuan.fuel.forecast import (
@@ -289,7 +290,7 @@ def upload(request: HttpRequest) -> HttpResponse:
     user = request_user(request)
     if not may_correct(user):
         raise Http404(_("Not found, or not in your area."))
-    form = forms.UploadForm(request.POST or None, request.FILES or None)
+    form = CsvUploadForm(request.POST or None, request.FILES or None)
     errors: list[Any] = []
     kind = request.POST.get("kind", "deliveries")
     if request.method == "POST" and form.is_valid():

@@ -421,7 +421,7 @@ class FindingViewSet(IdempotentMixin, viewsets.ReadOnlyModelViewSet[Finding]):
     filterset_class = FindingFilter
 
     def get_queryset(self) -> QuerySet[Finding]:
-        findings = Finding.objects.for_user(_user(self.request))  # through the round's plan zone
+        findings = Finding.objects.for_user(_user(self.request))  # the facility's zone
         return findings.select_related("facility", "item", "work_order").order_by(
             "-created_at", "-pk"
         )

@@ -39,7 +39,8 @@ class PlanQuerySet(ZoneScopedQuerySet["InspectionPlan"]):
 
 
 class FindingQuerySet(ZoneScopedQuerySet["Finding"]):
-    zone_lookup = "round__plan__zone_id"
+    # Whoever may see a facility sees what was found there (its zone, not the plan's).
+    zone_lookup = "facility__zone_id"
 
 
 class Facility(models.Model):

@@ -178,7 +178,7 @@ def findings(
     order is open) and ``closed_at`` (when the work order was resolved or closed).
     ``open_only``: None all, True the open ones, False the closed ones."""
     found = (
-        Finding.objects.filter(facility_id__in=Facility.objects.for_user(user).values("pk"))
+        Finding.objects.for_user(user)
         .select_related("facility__zone", "item", "work_order", "round__assignee")
         .annotate(
             is_open=_is_open(),
@@ -316,9 +316,7 @@ def daily_summary(day: date, user: Any = None) -> dict[str, int]:
             filter=Q(due_on__lt=day) & (Q(submitted_at__isnull=True) | Q(submitted_at__gte=end)),
         ),
     )
-    scoped = Finding.objects.all()
-    if user is not None:
-        scoped = scoped.filter(facility_id__in=Facility.objects.for_user(user).values("pk"))
+    scoped = Finding.objects.all() if user is None else Finding.objects.for_user(user)
     closed_at = Coalesce(
         "work_order__resolved_at", "work_order__closed_at", "work_order__updated_at"
     )

@@ -247,12 +247,46 @@ def round_assign(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def facility_list(request: HttpRequest) -> HttpResponse:
-    """The facilities in this user's zones, searched by code or name."""
+    """The facilities in this user's zones, searched by code or name; managers upload the
+    registry as CSV here (all or nothing, every bad row listed)."""
+    from wennuan.core.forms import CsvUploadForm
+    from wennuan.grid.importing import ImportFailed
+    from wennuan.inspections.importing import import_facilities
+
     user = request_user(request)
+    upload = CsvUploadForm(request.POST or None, request.FILES or None) if user.can_manage else None
+    errors: list[Any] = []
+    if request.method == "POST":
+        if upload is None:
+            raise Http404(_("Not found, or not in your area."))
+        if upload.is_valid():
+            try:
+                result = import_facilities(upload.cleaned_data["file"].read())
+            except ImportFailed as failure:
+                errors = failure.errors
+            else:
+                messages.success(
+                    request,
+                    _(
+                        "Facilities imported: %(created)s new, %(updated)s updated, "
+                        "%(unchanged)s unchanged."
+                    )
+                    % {
+                        "created": result.created,
+                        "updated": result.updated,
+                        "unchanged": result.unchanged,
+                    },
+                )
+                return redirect("inspections:facilities")
     query = request.GET.get("q", "")
     found = selectors.facilities_for_user(user, query)
     page = Paginator(found, 50).get_page(request.GET.get("page"))
-    return render(request, "inspections/facilities.html", {"page": page, "query": query})
+    return render(
+        request,
+        "inspections/facilities.html",
+        {"page": page, "query": query, "upload": upload, "errors": errors},
+        status=400 if errors or (upload is not None and upload.errors) else 200,
+    )
 
 
 @login_required

@@ -158,3 +158,30 @@ def test_the_command_refuses_a_missing_file(tmp_path):
     with pytest.raises(CommandError, match="no such file") as failed:
         call_command("import_facilities", str(tmp_path / "none.csv"))
     assert failed.value.returncode == 1
+
+
+@pytest.mark.django_db
+def test_managers_upload_the_registry_on_the_facilities_page_all_or_nothing(client):
+    import io
+
+    from django.urls import reverse
+
+    from wennuan.grid.tests.factories import make_user, make_zone
+    from wennuan.inspections.models import Facility
+    from wennuan.people.choices import Role
+
+    zone = make_zone()
+    manager = make_user(Role.MANAGER)
+    client.force_login(manager)
+    good = io.BytesIO(f"code,name,kind,zone_code\nW-1,一号阀门井,valve_well,{zone.code}\n".encode())
+    good.name = "f.csv"
+    assert client.post(reverse("inspections:facilities"), {"file": good}).status_code == 302
+    assert Facility.objects.get().code == "W-1"
+    bad = io.BytesIO(f"code,name,kind,zone_code\nW-2,二号,rocket,{zone.code}\n".encode())
+    bad.name = "f.csv"
+    page = client.post(reverse("inspections:facilities"), {"file": bad})
+    assert page.status_code == 400 and len(page.context["errors"]) == 1
+    assert Facility.objects.count() == 1
+    client.force_login(make_user(Role.INSPECTOR))
+    good.seek(0)
+    assert client.post(reverse("inspections:facilities"), {"file": good}).status_code == 404
