@@ -47,8 +47,8 @@ def call(port: int, token: str, method: str, path: str, body: dict[str, Any] | N
 
 def known_identifiers(port: int, token: str, env: dict[str, str]) -> dict[str, str]:
     """Real ids for the path parameters, so that calls reach past the 404 of an unknown id:
-    a household, building, station, zone and coal yard of the demo city and a freshly filed
-    request."""
+    a household, building, station, zone, coal yard, facility, plan and round of the demo
+    city and a freshly filed request."""
     household = call(port, token, "GET", "/api/v1/households/?page_size=1")["results"][0]
     filed = call(
         port,
@@ -63,7 +63,13 @@ def known_identifiers(port: int, token: str, env: dict[str, str]) -> dict[str, s
     )
     station = call(port, token, "GET", "/api/v1/stations/?page_size=1")["results"][0]
     yard = call(port, token, "GET", "/api/v1/fuel/sources/")[0]
+    facility = call(port, token, "GET", "/api/v1/inspections/facilities/?page_size=1")["results"][0]
+    plan = call(port, token, "GET", "/api/v1/inspections/plans/?page_size=1")["results"][0]
+    rounds = call(port, token, "GET", "/api/v1/inspections/rounds/?page_size=1")["results"]
     return {
+        "inspections/facilities": facility["code"],
+        "inspections/plans": str(plan["id"]),
+        "inspections/rounds": str(rounds[0]["id"]) if rounds else "1",
         "fuel/sources": yard["source"],
         "number": filed["number"],
         "account_number": household["account_number"],
@@ -100,11 +106,17 @@ def schemathesis_config(known: dict[str, str]) -> str:
         'include-path-regex = "^/api/v1/telemetry/"',
         f'headers = {{ Authorization = "Bearer {known["gateway"]}" }}',
     ]
-    for collection in ("buildings", "zones", "stations", "fuel/sources"):
+    for collection in ("buildings", "zones", "stations", "fuel/sources", "inspections/facilities"):
         lines += [
             "[[operations]]",
             f'include-path-regex = "^/api/v1/{collection}/"',
             f'parameters = {{ "path.code" = "{known[collection]}" }}',
+        ]
+    for collection in ("inspections/plans", "inspections/rounds"):
+        lines += [
+            "[[operations]]",
+            f'include-path-regex = "^/api/v1/{collection}/"',
+            f'parameters = {{ "path.id" = "{known[collection]}" }}',
         ]
     return "\n".join(lines) + "\n"
 
