@@ -98,6 +98,7 @@ INSTALLED_APPS = [
     "wennuan.fuel",
     "wennuan.emergency",
     "wennuan.inspections",
+    "wennuan.reports",
     "wennuan.portal",
     "wennuan.demo",
 ]
@@ -129,6 +130,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "wennuan.core.context_processors.navigation",
+                "wennuan.emergency.context_processors.emergency",
             ],
         },
     },
@@ -358,6 +360,11 @@ MQTT_BATCH_SECONDS = env_int("MQTT_BATCH_SECONDS", 1)
 # A planned stop texts the households beneath it this many per background batch.
 STOP_FANOUT_BATCH = env_int("STOP_FANOUT_BATCH", 1000)
 
+# Emergency mode: requests filed while it is on get this percentage of their usual SLA times
+# (50: half); requests filed before keep theirs.
+EMERGENCY_SLA_PERCENT = env_int("EMERGENCY_SLA_PERCENT", 50)
+if not 1 <= EMERGENCY_SLA_PERCENT <= 100:
+    raise ValueError("EMERGENCY_SLA_PERCENT must be between 1 and 100")
 # Inspection rounds: in emergency mode every plan's interval is divided by this (2: twice as
 # often), and back to normal when emergency mode is switched off.
 INSPECTION_EMERGENCY_MULTIPLIER = env_float("INSPECTION_EMERGENCY_MULTIPLIER", 2.0)

@@ -22,8 +22,11 @@ urlpatterns = [
     path("api/v1/", include("wennuan.api.urls")),
     path("operations/", include("wennuan.operations.urls")),
     path("fuel/", include("wennuan.fuel.urls")),
+    path("emergency/", include("wennuan.emergency.urls")),
     path("people/", include("wennuan.people.urls")),
     path("inspections/", include("wennuan.inspections.urls")),
+    path("reports/", include("wennuan.reports.urls")),
+    path("community/", include("wennuan.community.urls")),
     path("track/", RedirectView.as_view(url="/portal/track/", permanent=False)),
     path("admin/", admin.site.urls),
 ]

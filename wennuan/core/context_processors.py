@@ -8,7 +8,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from wennuan.people.choices import Role
+from wennuan.people.choices import CHECK_IN_ROLES, Role
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
@@ -25,6 +25,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         items.append(("service:list", _("Requests")))
     if user.sees_whole_city or user.role == Role.COMMUNITY_WORKER:
         items.append(("service:on_behalf", _("File for a resident")))
+    if user.role == Role.COMMUNITY_WORKER:
+        items.append(("community:mine", _("My community")))
     if user.role in (Role.INSPECTOR, Role.TECHNICIAN):
         items.append(("inspections:my_rounds", _("My rounds")))
     items += [
@@ -32,13 +34,22 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         ("grid:zone_list", _("Zones")),
         ("people:roster", _("Duty roster")),
     ]
+    items += [("people:health", _("Health check-in"))] if user.role in CHECK_IN_ROLES else []
+    if user.sees_whole_city or user.role == Role.AGENT:
+        items.append(("emergency:calls", _("Calls to make")))
+    if user.role != Role.COMMUNITY_WORKER:
+        items.append(("emergency:disinfection", _("Disinfection")))
     if user.sees_whole_city:
         items.append(("operations:dashboard", _("Heating operation")))
         items.append(("fuel:company", _("Coal reserve")))
+        items.append(("emergency:mode", _("Emergency mode")))
         items.append(("inspections:oversight", _("Inspections")))
+        items.append(("reports:briefing", _("Daily briefing")))
         items.append(("grid:station_list", _("Stations")))
         items.append(("grid:coverage", _("Coverage audit")))
+        items.append(("community:partners", _("Partner communities")))
     if user.can_manage:
+        items.append(("community:supplies", _("Supplies")))
         items.append(("grid:import", _("Import")))
         items.append(("open311_keys:list", _("API keys")))
     if user.is_staff:

@@ -107,9 +107,19 @@ SCHEDULE: tuple[PeriodicJob, ...] = (
         daily_at=time(6, 0),
     ),
     PeriodicJob(
+        name="morning-briefing",
+        task_path="wennuan.reports.tasks.morning_briefing_task",
+        daily_at=time(7, 0),
+    ),
+    PeriodicJob(
         name="weather-forecast",
         task_path="wennuan.fuel.tasks.fetch_forecast_task",
         every=timedelta(hours=3),
+    ),
+    PeriodicJob(
+        name="health-check-ins-missing",
+        task_path="wennuan.people.tasks.flag_missing_check_ins_task",
+        daily_at=time(10, 0),
     ),
     PeriodicJob(
         name="prune-failed-logins",

@@ -220,7 +220,108 @@ def build_demo_city(*, households: int, seed: int, progress: Progress | None = N
         _roster(staff, stats)
         report("staff", 0)
         stats.counts["households"] = _households(rng, buildings, report)
+        _community_support(seed=seed, stats=stats)
     return stats
+
+
+def _community_support(*, seed: int, stats: CityStats) -> None:
+    """Futai's partnership as the source article tells it: its contacts, the company's Party
+    members reported in with their vanguard posts, the union's donation of 2020-02-11 (goods
+    bought for the occasion, so not booked from stock), two recent joint activities, and an
+    opening stock of masks, disinfectant and gloves.
+
+    Everything here is removed with the partnership by ``clear_city`` (no row names a
+    partnership or a person protectively); the opening stock, written by nobody, stays
+    in the books and is only written into empty books.
+    """
+    from wennuan.community.choices import EntryKind
+    from wennuan.community.models import (
+        ActivityParticipant,
+        JointActivity,
+        PartnerContact,
+        PartyMemberReport,
+        SupplyEntry,
+        SupplyItem,
+        SupportLine,
+        SupportRecord,
+    )
+    from wennuan.community.seed import seed_supply_items
+
+    rng = random.Random(seed + 31)
+    today = timezone.localdate()
+    futai = PartnerCommunity.objects.select_related("liaison").get(community__code=FUTAI_CODE)
+    manager = User.objects.get(username="manager")
+    technician = User.objects.get(username="technician")
+    PartnerContact.objects.bulk_create(
+        PartnerContact(partner=futai, name=name, position=position, phone=_phone(rng), order=n)
+        for n, (name, position) in enumerate(
+            [("郑主任", "社区居委会主任"), (_person_name(rng), "社区党委书记")], start=1
+        )
+    )
+    posts = [(technician, technician.vanguard_post), (manager, "联络党员先锋岗")]
+    others = User.objects.filter(is_party_member=True, role=Role.TECHNICIAN).exclude(
+        vanguard_post=""
+    )
+    posts += [(u, u.vanguard_post) for u in others.exclude(pk=technician.pk).order_by("pk")[:2]]
+    PartyMemberReport.objects.bulk_create(
+        PartyMemberReport(
+            partner=futai,
+            member=member,
+            vanguard_post=post,
+            reported_on=futai.since,
+            created_by=manager,
+        )
+        for member, post in posts
+    )
+    record = SupportRecord.objects.create(
+        partner=futai,
+        day=futai.since,
+        handed_over_by=manager,
+        received_by="郑主任",
+        note="工会代表公司全体职工慰问社区一线工作人员",
+        created_by=manager,
+    )
+    SupportLine.objects.bulk_create(
+        SupportLine(record=record, description=what, unit=unit, quantity=Decimal(n))
+        for what, unit, n in [("消毒液", "桶", 20), ("打印纸", "箱", 10), ("喜旺产品", "份", 30)]
+    )
+    hours = [Decimal("3"), Decimal("2"), Decimal("2.5"), Decimal("2.5")]
+    for days_ago, title, volunteers in [
+        (3, "楼道消杀与防疫宣传", 6),
+        (1, "入户排查室外供热设施", 2),
+    ]:
+        activity = JointActivity.objects.create(
+            partner=futai,
+            day=today - timedelta(days=days_ago),
+            title=title,
+            community_volunteers=volunteers,
+            created_by=manager,
+        )
+        ActivityParticipant.objects.bulk_create(
+            ActivityParticipant(activity=activity, person=member, hours=h)
+            for (member, _post), h in zip(posts, hours, strict=False)
+        )
+    seed_supply_items()  # a flushed test database has lost the migration's rows
+    if not SupplyEntry.objects.exists():
+        opening = {
+            "mask-medical": 2000,
+            "mask-n95": 200,
+            "disinfectant-84": 120,
+            "alcohol-75": 60,
+            "gloves-latex": 1000,
+            "shoe-covers": 800,
+        }
+        SupplyEntry.objects.bulk_create(
+            SupplyEntry(
+                item=item,
+                kind=EntryKind.RECEIPT,
+                day=today - timedelta(days=20),
+                quantity=Decimal(opening[item.code]),
+                source="演示期初库存",
+            )
+            for item in SupplyItem.objects.filter(code__in=opening)
+        )
+    stats.counts["members_reported_in"] = len(posts)
 
 
 @dataclass

@@ -58,7 +58,22 @@ def household_detail(request: HttpRequest, pk: int) -> HttpResponse:
         chain = household_chain(user=request.user, pk=pk)
     except Household.DoesNotExist as exc:
         raise Http404(_("Not found, or not in your area.")) from exc
-    return render(request, "grid/household_detail.html", {"chain": chain, "h": chain.household})
+    from wennuan.emergency.forms import FlagForm
+    from wennuan.emergency.services import may_see_flags, read_flags
+
+    household = chain.household
+    return render(
+        request,
+        "grid/household_detail.html",
+        {
+            "chain": chain,
+            "h": household,
+            # Reading the flags is recorded (the resident's privacy).
+            "flags": read_flags(household=household, viewer=request.user, where="household page"),
+            "may_flag": may_see_flags(request.user, household),
+            "flag_form": FlagForm(),
+        },
+    )
 
 
 @login_required

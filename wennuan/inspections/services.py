@@ -9,6 +9,7 @@ nothing is written then.
 from __future__ import annotations
 
 import math
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -115,12 +116,16 @@ def generate_rounds(*, today: date | None = None, now: datetime | None = None) -
     return Generated(made, unassigned)
 
 
-def _available_inspector(plan: InspectionPlan, now: datetime) -> tuple[Any, str]:
+def _available_inspector(
+    plan: InspectionPlan, now: datetime, *, exclude_ids: Collection[int] = ()
+) -> tuple[Any, str]:
     """The first available of the zone's inspection owner and deputies, with why; else
-    (None, the reasons nobody could take it)."""
+    (None, the reasons nobody could take it). ``exclude_ids``: people passed over."""
     from wennuan.service.dispatch import reason_text, zone_candidates
 
-    candidates = zone_candidates(zone_id=plan.zone_id, duty=Duty.INSPECTION, at=now)
+    candidates = zone_candidates(
+        zone_id=plan.zone_id, duty=Duty.INSPECTION, at=now, exclude_ids=exclude_ids
+    )
     for candidate in candidates:
         if candidate.reason is None:
             role = _("owner") if candidate.rank == 0 else _("deputy %(n)s") % {"n": candidate.rank}
@@ -142,6 +147,54 @@ def assign_round(*, round_: InspectionRound, assignee: Any, actor: Any) -> Inspe
     round_.assign_reason = _("given by %(name)s") % {"name": actor.display_name}
     round_.save(update_fields=["assignee", "assign_reason"])
     return round_
+
+
+def hand_over_rounds(
+    *, staff: Any, actor: Any, reason: str, at: datetime | None = None
+) -> list[InspectionRound]:
+    """Give each of one person's open rounds to the next available inspector of its zone
+    (``_available_inspector``, passing ``staff`` over); a round nobody can take loses its
+    assignee and waits on the oversight page. What was entered so far stays with the round.
+    The reason is kept in ``assign_reason``; each new inspector is texted. Returns the rounds
+    that found someone."""
+    from wennuan.notify.choices import Channel as NotifyChannel
+    from wennuan.notify.choices import Template
+    from wennuan.notify.services import queue_notification
+
+    now = at or timezone.now()
+    moved: list[InspectionRound] = []
+    with transaction.atomic():
+        rounds = (
+            InspectionRound.objects.select_for_update(of=("self",))
+            .filter(assignee=staff, status__in=OPEN_ROUND_STATUSES)
+            .select_related("plan")
+            .order_by("due_on", "pk")
+        )
+        for round_ in rounds:
+            assignee, why = _available_inspector(round_.plan, now, exclude_ids={staff.pk})
+            round_.assignee = assignee
+            round_.assign_reason = (
+                _("handed over from %(name)s (%(reason)s): %(why)s")
+                % {"name": staff.display_name, "reason": reason.strip(), "why": why}
+            )[:200]
+            round_.save(update_fields=["assignee", "assign_reason"])
+            if assignee is None:
+                continue
+            moved.append(round_)
+            if assignee.phone:
+                queue_notification(
+                    channel=NotifyChannel.SMS,
+                    recipient=assignee.phone,
+                    template=Template.ROUND_HANDED_OVER,
+                    context={
+                        "plan": round_.plan.name,
+                        "due": round_.due_on,
+                        "from_name": staff.display_name,
+                    },
+                    language=settings.LANGUAGE_CODE,
+                    related_key=f"round-{round_.pk}",
+                )
+    return moved
 
 
 # --- doing a round ----------------------------------------------------------------------

@@ -40,6 +40,9 @@ class Template(models.TextChoices):
     STOP_NOTICE = "stop_notice", _("Planned stop notice")
     HEAT_BACK = "heat_back", _("Heat back notice")
     COAL_LOW = "coal_low", _("Coal reserve below the rule")
+    STAFF_NOT_FIT = "staff_not_fit", _("Staff member not fit")
+    ROUND_HANDED_OVER = "round_handed_over", _("Inspection round handed over")
+    CHECK_INS_MISSING = "check_ins_missing", _("Health check-ins missing")
 
 
 class Language(models.TextChoices):

@@ -30,6 +30,9 @@ CONTEXT_KEYS: dict[str, frozenset[str]] = {
     Template.STOP_NOTICE: frozenset({"where", "start", "end", "reason"}),
     Template.HEAT_BACK: frozenset({"where"}),
     Template.COAL_LOW: frozenset({"source", "stock", "cover", "on", "order", "order_by"}),
+    Template.STAFF_NOT_FIT: frozenset({"name", "status", "requests", "rounds", "waiting"}),
+    Template.ROUND_HANDED_OVER: frozenset({"plan", "due", "from_name"}),
+    Template.CHECK_INS_MISSING: frozenset({"day", "count", "names"}),
 }
 
 MESSAGES: dict[str, dict[str, str]] = {
@@ -89,6 +92,20 @@ MESSAGES: dict[str, dict[str, str]] = {
         EN: "[Wennuan] {source}: {stock} t of coal, {cover} days of cover, below the reserve rule "
         "on {on}. Order {order} t by {order_by}.",
     },
+    Template.STAFF_NOT_FIT: {
+        ZH: "【问暖】{name}健康打卡为{status}，已停止派工；{requests}张工单、{rounds}次巡检已转交，"
+        "{waiting}张待安排。",
+        EN: "[Wennuan] {name} checked in as {status} and gets no work: {requests} requests and "
+        "{rounds} rounds handed over, {waiting} requests waiting for someone.",
+    },
+    Template.ROUND_HANDED_OVER: {
+        ZH: "【问暖】巡检{plan}（{due}）由{from_name}转交给您，请按时完成。",
+        EN: "[Wennuan] Inspection round {plan} ({due}) handed over to you from {from_name}.",
+    },
+    Template.CHECK_INS_MISSING: {
+        ZH: "【问暖】{day}您团队有{count}人未做健康打卡：{names}，请督促。",
+        EN: "[Wennuan] {count} of your team have not done the health check-in for {day}: {names}.",
+    },
 }
 
 # E-mail subjects: short, and using only keys that the message text itself needs.
@@ -111,6 +128,9 @@ SUBJECTS: dict[str, dict[str, str]] = {
     Template.STOP_NOTICE: {ZH: "{where}计划停热", EN: "Planned heating stop at {where}"},
     Template.HEAT_BACK: {ZH: "{where}已恢复供热", EN: "Heating back at {where}"},
     Template.COAL_LOW: {ZH: "{source}存煤不足", EN: "Coal reserve low at {source}"},
+    Template.STAFF_NOT_FIT: {ZH: "{name}健康状况：{status}", EN: "{name}: {status}"},
+    Template.ROUND_HANDED_OVER: {ZH: "巡检{plan}转交给您", EN: "Round {plan} handed over"},
+    Template.CHECK_INS_MISSING: {ZH: "{count}人未做健康打卡", EN: "{count} check-ins missing"},
 }
 
 

@@ -118,6 +118,17 @@ def announce_stop(
             announced_by=actor,
         )
         _start_telling(stop, Template.STOP_NOTICE)
+        # Vulnerable homes beneath also get a call: a text may not reach an old person alone.
+        from wennuan.emergency.models import CallReason
+        from wennuan.emergency.services import call_vulnerable_households
+
+        call_vulnerable_households(
+            station_id=stop.station_id,
+            heat_source_id=stop.heat_source_id,
+            reason=CallReason.STOP,
+            detail=stop.reason,
+            key=f"stop-{stop.pk}",
+        )
     return stop
 
 

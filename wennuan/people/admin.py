@@ -1,10 +1,13 @@
 """Django admin for staff."""
 
+from typing import Any
+
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from wennuan.people.models import Leave, Shift, User
+from wennuan.people.models import HealthCheckIn, Leave, Shift, User
 
 
 @admin.register(User)
@@ -65,3 +68,34 @@ class LeaveAdmin(admin.ModelAdmin[Leave]):
     list_display = ["staff", "starts_at", "ends_at", "reason"]
     search_fields = ["staff__username", "staff__full_name"]
     autocomplete_fields = ["staff"]
+
+
+@admin.register(HealthCheckIn)
+class HealthCheckInAdmin(admin.ModelAdmin[HealthCheckIn]):
+    """Read-only: check-ins are an audit trail, recorded only by ``services.check_in``."""
+
+    list_display = [
+        "staff",
+        "day",
+        "created_at",
+        "temperature",
+        "status",
+        "health_before",
+        "health_after",
+        "requests_handed_over",
+        "rounds_handed_over",
+        "recorded_by",
+    ]
+    list_filter = ["status", "health_after", "day"]
+    search_fields = ["staff__username", "staff__full_name"]
+    date_hierarchy = "day"
+    list_select_related = ["staff", "recorded_by"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

@@ -30,3 +30,42 @@ class HealthStatus(TextChoices):
     FIT = "fit", _("Fit")
     UNWELL = "unwell", _("Unwell")
     ISOLATING = "isolating", _("Isolating")  # 居家隔离: at home under quarantine rules
+    CONFIRMED = "confirmed", _("Confirmed case")  # 确诊: a confirmed infection
+
+
+class CheckInStatus(TextChoices):
+    """What a staff member reports in the daily health check-in (each maps to a ``HealthStatus``
+    in ``HEALTH_AFTER_CHECK_IN``)."""
+
+    FIT = "fit", _("Fit for work")
+    ISOLATING = "isolating", _("Isolating")
+    CONFIRMED = "confirmed", _("Confirmed case")
+    RECOVERED = "recovered", _("Recovered")
+
+
+# The health status (what dispatch and inspection read) each reported status leads to. A
+# temperature at or above FEVER_C overrides "fit" and "recovered" with "unwell".
+HEALTH_AFTER_CHECK_IN: dict[str, str] = {
+    CheckInStatus.FIT: HealthStatus.FIT,
+    CheckInStatus.RECOVERED: HealthStatus.FIT,
+    CheckInStatus.ISOLATING: HealthStatus.ISOLATING,
+    CheckInStatus.CONFIRMED: HealthStatus.CONFIRMED,
+}
+
+
+class Symptom(TextChoices):
+    """The standard symptoms the check-in asks about; anything else goes in the note."""
+
+    FEVER = "fever", _("Fever")
+    COUGH = "cough", _("Cough")
+    SORE_THROAT = "sore_throat", _("Sore throat")
+    FATIGUE = "fatigue", _("Fatigue")
+    SHORT_OF_BREATH = "short_of_breath", _("Shortness of breath")
+    TASTE_SMELL = "taste_smell", _("Loss of taste or smell")
+    DIARRHOEA = "diarrhoea", _("Diarrhoea")
+
+
+# Company staff check in; partner communities' workers and system administrators do not.
+CHECK_IN_ROLES = frozenset(
+    {Role.MANAGER, Role.DISPATCHER, Role.AGENT, Role.TECHNICIAN, Role.INSPECTOR}
+)

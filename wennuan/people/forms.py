@@ -8,7 +8,9 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from wennuan.core.forms import StyledForm
+from wennuan.people.choices import CheckInStatus, Symptom
 from wennuan.people.models import User
+from wennuan.people.services import MAX_SYMPTOMS_NOTE, parse_temperature
 
 
 class ShiftForm(StyledForm):
@@ -29,3 +31,62 @@ class ShiftForm(StyledForm):
         field = self.fields["staff"]
         assert isinstance(field, forms.ModelChoiceField)
         field.queryset = User.objects.filter(is_active=True, role=role).order_by("full_name")
+
+
+class TemperatureField(forms.CharField):
+    """A body temperature typed on a phone: a decimal point or comma; checked by the service
+    (the range and one decimal place), so the page and the service say the same thing."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(
+            max_length=8,
+            widget=forms.TextInput(
+                attrs={
+                    "inputmode": "decimal",
+                    "autocomplete": "off",
+                    "placeholder": "36.5",
+                    "class": "form-control-lg wn-temperature",
+                }
+            ),
+            **kwargs,
+        )
+
+    def clean(self, value: Any) -> Any:
+        text = super().clean(value)
+        if text in self.empty_values:
+            return text
+        try:
+            return parse_temperature(text)
+        except ValueError as problem:
+            raise forms.ValidationError(str(problem)) from None
+
+
+class CheckInForm(StyledForm):
+    """The daily health check-in on the phone: temperature, status, symptoms."""
+
+    temperature = TemperatureField(label=_("Temperature (°C)"))
+    status = forms.ChoiceField(
+        label=_("How are you today?"),
+        choices=CheckInStatus.choices,
+        widget=forms.RadioSelect,
+    )
+    symptoms = forms.MultipleChoiceField(
+        label=_("Symptoms"),
+        choices=Symptom.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    symptoms_note = forms.CharField(
+        label=_("Other symptoms"),
+        required=False,
+        max_length=MAX_SYMPTOMS_NOTE,
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Big buttons for thumbs: Bootstrap's toggle buttons instead of small radios and boxes.
+        for name in ("status", "symptoms"):
+            self.fields[name].widget.attrs["class"] = "btn-check"
+        self.fields["symptoms_note"].widget.attrs["class"] = "form-control form-control-lg"
+        self.fields["temperature"].widget.attrs["class"] = "form-control form-control-lg"

@@ -2,11 +2,29 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+from typing import Any
+
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from wennuan.people.choices import CITYWIDE_ROLES, MANAGING_ROLES, ZONE_ROLES, HealthStatus, Role
+from wennuan.people.choices import (
+    CITYWIDE_ROLES,
+    MANAGING_ROLES,
+    ZONE_ROLES,
+    CheckInStatus,
+    HealthStatus,
+    Role,
+    Symptom,
+)
+
+# The range a body temperature is believed in: outside it the thermometer (or the typing) is
+# wrong. 37.3 °C is the fever line of China's screening rules (体温≥37.3℃ 不得上岗).
+TEMPERATURE_MIN = Decimal("34.0")
+TEMPERATURE_MAX = Decimal("43.0")
+FEVER_C = Decimal("37.3")
 
 
 class User(AbstractUser):
@@ -128,3 +146,85 @@ class Leave(models.Model):
 
     def __str__(self) -> str:
         return f"{self.staff} {self.starts_at:%Y-%m-%d}–{self.ends_at:%Y-%m-%d}"
+
+
+class CheckInQuerySet(models.QuerySet["HealthCheckIn"]):
+    def for_user(self, user: Any) -> CheckInQuerySet:
+        """Managers see everyone's check-ins; anyone else their own and their direct reports'."""
+        if not getattr(user, "is_authenticated", False):
+            return self.none()
+        if user.can_manage:
+            return self
+        return self.filter(models.Q(staff=user) | models.Q(staff__supervisor=user))
+
+
+class HealthCheckIn(models.Model):
+    """One daily health check-in: append-only, the latest of a day is the one that counts.
+
+    It is also the event row of the staff member's health: ``health_before`` → ``health_after``
+    (what dispatch reads), who recorded it, and how much open work it handed over.
+    """
+
+    staff = models.ForeignKey(
+        User,
+        verbose_name=_("staff member"),
+        on_delete=models.CASCADE,
+        related_name="health_check_ins",
+    )
+    day = models.DateField(_("day"), help_text=_("The local date the check-in is for."))
+    temperature = models.DecimalField(_("temperature (°C)"), max_digits=3, decimal_places=1)
+    symptoms = models.JSONField(_("symptoms"), default=list, blank=True)
+    symptoms_note = models.CharField(_("other symptoms"), max_length=200, blank=True)
+    status = models.CharField(_("status"), max_length=12, choices=CheckInStatus.choices)
+    health_before = models.CharField(
+        _("health before"), max_length=12, choices=HealthStatus.choices
+    )
+    health_after = models.CharField(_("health after"), max_length=12, choices=HealthStatus.choices)
+    requests_handed_over = models.PositiveIntegerField(_("requests handed over"), default=0)
+    rounds_handed_over = models.PositiveIntegerField(_("rounds handed over"), default=0)
+    work_waiting = models.PositiveIntegerField(
+        _("work nobody could take"),
+        default=0,
+        help_text=_("Open requests left with the person because nobody was available."),
+    )
+    recorded_by = models.ForeignKey(
+        User,
+        verbose_name=_("recorded by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("recorded at"), default=timezone.now, db_index=True)
+
+    objects = CheckInQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("health check-in")
+        verbose_name_plural = _("health check-ins")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["day", "staff"], name="check_in_day_staff")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(temperature__gte=TEMPERATURE_MIN)
+                & models.Q(temperature__lte=TEMPERATURE_MAX),
+                name="check_in_temperature_range",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status__in=CheckInStatus.values), name="check_in_status_known"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.staff} {self.day} {self.status} {self.temperature}"
+
+    @property
+    def has_fever(self) -> bool:
+        """At or above the fever line."""
+        return Decimal(self.temperature) >= FEVER_C
+
+    @property
+    def symptom_labels(self) -> list[str]:
+        """The symptoms in words, then the note."""
+        labels = [str(Symptom(code).label) for code in self.symptoms if code in Symptom.values]
+        return [*labels, self.symptoms_note] if self.symptoms_note else labels

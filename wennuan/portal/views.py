@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from wennuan.core.queries import one_or_none
 from wennuan.core.ratelimit import client_ip, over_limit
+from wennuan.emergency.services import emergency_on
 from wennuan.portal.forms import CodeForm, TrackForm, VerifyForm
 from wennuan.portal.selectors import (
     HOUSEHOLD_KEY,
@@ -140,10 +141,14 @@ def leave(request: HttpRequest) -> HttpResponse:
 
 @household_required
 def categories(request: HttpRequest) -> HttpResponse:
+    emergency = emergency_on()
+    offered = list(ServiceCategory.objects.public())
+    for category in offered:  # why one cannot be chosen now (disabled, or the halls closed)
+        category.unavailable = category.unavailable_message(emergency=emergency)  # type: ignore[attr-defined]
     return render(
         request,
         "portal/categories.html",
-        {"categories": ServiceCategory.objects.public(), "household": portal_household(request)},
+        {"categories": offered, "household": portal_household(request)},
     )
 
 
@@ -155,6 +160,7 @@ def new_request(request: HttpRequest, code: str) -> HttpResponse:
     )
     if category is None:
         raise Http404
+    category.unavailable = category.unavailable_message(emergency=emergency_on())  # type: ignore[attr-defined]
     household = portal_household(request)
     form = IntakeForm(request.POST or None, request.FILES or None, category=category)
     if request.method == "POST" and form.is_valid():
@@ -189,6 +195,7 @@ def hazard(request: HttpRequest) -> HttpResponse:
     )
     if category is None:
         raise Http404
+    category.unavailable = category.unavailable_message(emergency=emergency_on())  # type: ignore[attr-defined]
     form = IntakeForm(request.POST or None, request.FILES or None, category=category)
     place = LocationForm(request.POST or None)
     if request.method == "POST" and form.is_valid() and place.is_valid():

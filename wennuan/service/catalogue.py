@@ -168,6 +168,22 @@ CATEGORIES = [
         "resolution_minutes": 5 * 24 * 60,
         "attributes": [],
     },
+    # Done in person at a service hall: closed while emergency mode is on.
+    {
+        "code": "hall_business",
+        "order": 60,
+        "duty": "customer_service",
+        "default_priority": 4,
+        "name_zh": "营业厅业务预约（过户、开具证明）",
+        "name_en": "Service-hall appointment (account transfer, certificates)",
+        "description_zh": "需本人到营业厅办理的业务，先在线预约",
+        "description_en": "Business done in person at a service hall; book it here first",
+        "first_contact_minutes": 24 * 60,
+        "on_site_minutes": None,
+        "resolution_minutes": 7 * 24 * 60,
+        "walk_in": True,
+        "attributes": [],
+    },
     {
         "code": "outdoor_hazard",
         "order": 60,

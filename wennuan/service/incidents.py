@@ -134,7 +134,22 @@ def open_incident(
         )
     )
     _link(incident, waiting, note=_("%(n)s open requests joined") % {"n": len(waiting)})
+    _call_vulnerable(incident)
     return incident
+
+
+def _call_vulnerable(incident: Incident) -> None:
+    """A check-in call for every vulnerable home beneath the incident: its heat is off."""
+    from wennuan.emergency.models import CallReason
+    from wennuan.emergency.services import call_vulnerable_households
+
+    call_vulnerable_households(
+        station_id=incident.station_id,
+        heat_source_id=incident.heat_source_id,
+        reason=CallReason.INCIDENT,
+        detail=incident.cause,
+        key=f"incident-{incident.pk}",
+    )
 
 
 def correlate_incidents(*, now: datetime | None = None) -> dict[str, int]:

@@ -69,6 +69,11 @@ class ServiceCategory(models.Model):
         default=False,
         help_text=_("Filed by the system or staff only; residents and partners never see it."),
     )
+    walk_in = models.BooleanField(
+        _("needs a visit to a service hall"),
+        default=False,
+        help_text=_("Closed while emergency mode is on (the halls are closed)."),
+    )
     disabled_message_zh = models.CharField(
         _("message when disabled (Chinese)"), max_length=300, blank=True
     )
@@ -92,6 +97,20 @@ class ServiceCategory(models.Model):
     @property
     def name(self) -> str:
         return bilingual(self, "name")
+
+    def unavailable_message(self, *, emergency: bool) -> str:
+        """Why this service cannot be requested now, or "" when it can."""
+        if not self.enabled:
+            return self.disabled_message or str(_("This service is not available online."))
+        if self.walk_in and emergency:
+            return str(
+                _(
+                    "The service halls are closed during the emergency, and this needs a visit "
+                    "there: it resumes when they reopen. For anything urgent, choose another "
+                    "service here or call the hotline."
+                )
+            )
+        return ""
 
     @property
     def description(self) -> str:
@@ -286,6 +305,19 @@ class ServiceRequest(models.Model):
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    # Set at intake when the home is under quarantine or has a confirmed case: help by phone
+    # first, and a supervisor approves any home visit.
+    remote_first = models.BooleanField(_("remote first"), default=False)
+    visit_approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("home visit approved by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    visit_approved_at = models.DateTimeField(_("home visit approved at"), null=True, blank=True)
 
     objects = ServiceRequestQuerySet.as_manager()
 

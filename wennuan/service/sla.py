@@ -66,13 +66,24 @@ def urgent_minutes(minutes: int | None, urgent: bool) -> int | None:
     return max(1, minutes * settings.SERVICE_URGENT_SLA_PERCENT // 100)
 
 
+def emergency_minutes(minutes: int | None, emergency: bool) -> int | None:
+    """Targets tightened by ``EMERGENCY_SLA_PERCENT`` while emergency mode is on."""
+    if minutes is None or not emergency:
+        return minutes
+    return max(1, minutes * settings.EMERGENCY_SLA_PERCENT // 100)
+
+
 def due_times(
     category: ServiceCategory, start: datetime, *, urgent: bool
 ) -> tuple[datetime, datetime | None, datetime]:
-    """First-contact, on-site (when the category has one) and resolution due times."""
-    first = urgent_minutes(category.first_contact_minutes, urgent)
-    on_site = urgent_minutes(category.on_site_minutes, urgent)
-    resolution = urgent_minutes(category.resolution_minutes, urgent)
+    """First-contact, on-site (when the category has one) and resolution due times; tighter
+    for urgent cases, and again while emergency mode is on (requests filed then keep them)."""
+    from wennuan.emergency.services import emergency_on
+
+    emergency = emergency_on()
+    first = emergency_minutes(urgent_minutes(category.first_contact_minutes, urgent), emergency)
+    on_site = emergency_minutes(urgent_minutes(category.on_site_minutes, urgent), emergency)
+    resolution = emergency_minutes(urgent_minutes(category.resolution_minutes, urgent), emergency)
     assert first is not None and resolution is not None
     return (
         add_service_minutes(start, first),

@@ -252,8 +252,16 @@ def _duplicate(request: HttpRequest, found: ServiceRequest, user: User) -> str:
     return _("Marked as a duplicate.")
 
 
+def _approve_visit(request: HttpRequest, found: ServiceRequest, user: User) -> str:
+    from wennuan.service.services import approve_home_visit
+
+    approve_home_visit(request=found, actor=user)
+    return _("Home visit approved.")
+
+
 ACTIONS: dict[str, Action] = {
     "accept": _accept,
+    "approve_visit": _approve_visit,
     "guidance": _guidance,
     "schedule": _schedule,
     "check_in": _check_in,

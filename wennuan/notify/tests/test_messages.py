@@ -40,6 +40,16 @@ SAMPLE = {
     "on": "12月1日",
     "order": "8,600",
     "order_by": "11月28日",
+    "name": "王师傅",
+    "status": "居家隔离",
+    "requests": 3,
+    "rounds": 1,
+    "waiting": 0,
+    "plan": "幸福路日巡",
+    "from_name": "刘巡检",
+    "day": "12月1日",
+    "count": 3,
+    "names": "王师傅、李师傅、张师傅",
 }
 EVERY = [(template, language) for template in Template.values for language in Language.values]
 

@@ -40,6 +40,7 @@ from wennuan.service.services.periodic import (
 )
 from wennuan.service.services.work import (
     accept_request,
+    approve_home_visit,
     cancel_request,
     check_in,
     check_out,
@@ -67,6 +68,7 @@ __all__ = [
     "Submitted",
     "TransitionRefused",
     "accept_request",
+    "approve_home_visit",
     "auto_close_resolved",
     "cancel_request",
     "category_name",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
@@ -19,6 +20,7 @@ from wennuan.service.choices import (
     Status,
 )
 from wennuan.service.models import (
+    HomeVisit,
     ServiceRequest,
 )
 from wennuan.service.services.base import (
@@ -146,3 +148,74 @@ def reassign_open_work(*, staff: User, actor: User, reason: str) -> list[Service
             if decision.assignee is not None and decision.assignee != staff:
                 moved.append(request)
     return moved
+
+
+@dataclass
+class HandOver:
+    """What ``hand_over_open_requests`` did: each request moved with its new assignee, and
+    the requests nobody could take (left with the person, listed for their supervisor)."""
+
+    moved: list[tuple[ServiceRequest, User]]
+    waiting: list[ServiceRequest]
+
+
+# Every open state a request can be in while someone holds it. ON_SITE is included: a
+# person who is no longer fit must not stay the one responsible for the home.
+HAND_OVER_STATUSES = (
+    Status.ASSIGNED,
+    Status.ACCEPTED,
+    Status.GUIDANCE,
+    Status.VISIT_SCHEDULED,
+    Status.ON_SITE,
+    Status.REOPENED,
+)
+
+
+def hand_over_open_requests(
+    *, staff: User, actor: User | None, reason: str, at: datetime | None = None
+) -> HandOver:
+    """Give each of one person's open requests to the next available person of its zone.
+
+    Each request gets a note event with ``reason`` and the dispatch decision with its reasons
+    (the owner, then deputies by rank, then the dispatcher on duty; ``staff`` is passed over),
+    and the new assignee is texted. A visit in progress is closed first (see below). Runs in
+    the caller's transaction when there is one.
+    """
+    if not reason.strip():
+        raise TransitionRefused(_("Give a reason for the reassignment."))
+    now = at or timezone.now()
+    moved: list[tuple[ServiceRequest, User]] = []
+    waiting: list[ServiceRequest] = []
+    with transaction.atomic():
+        requests = (
+            ServiceRequest.objects.select_for_update(of=("self",))
+            .filter(assignee=staff, status__in=HAND_OVER_STATUSES)
+            .select_related("category", "household")
+            .order_by("pk")
+        )
+        for request in requests:
+            _record(request, kind=EventKind.NOTE, actor=actor, note=reason.strip())
+            if request.status == Status.ON_SITE:
+                # The visit ends now as far as anyone knows: exposure tracing reads the visit's
+                # times, and an open visit would count the whole time since as spent there.
+                HomeVisit.objects.filter(
+                    request=request,
+                    staff=staff,
+                    checked_in_at__isnull=False,
+                    checked_out_at__isnull=True,
+                ).update(checked_out_at=now, note=reason.strip()[:500])
+                _move(
+                    request,
+                    Status.VISIT_SCHEDULED,
+                    actor=actor,
+                    public=False,
+                    note=_("visit interrupted: %(name)s handed over")
+                    % {"name": staff.display_name},
+                    now=now,
+                )
+            decision = dispatch_request(request=request, actor=actor, at=now, exclude=staff)
+            if decision.assignee is None:
+                waiting.append(request)
+            else:
+                moved.append((request, decision.assignee))
+    return HandOver(moved, waiting)

@@ -18,6 +18,8 @@ from django.utils.translation import gettext as _
 
 from wennuan.core.queries import one_or_none
 from wennuan.core.validators import is_valid_phone, normalise_phone
+from wennuan.emergency.models import CARE_FLAGS, INFECTION_FLAGS
+from wennuan.emergency.services import emergency_on, flag_kinds
 from wennuan.grid.models import Building, Household
 from wennuan.grid.selectors import nearest_building
 from wennuan.notify.choices import Template
@@ -206,10 +208,9 @@ def submit_request(
         return Submitted(existing, created=False)
 
     errors: dict[str, list[str]] = {}
-    if not category.enabled:
-        errors.setdefault("category", []).append(
-            category.disabled_message or _("This service is not available online.")
-        )
+    closed = category.unavailable_message(emergency=category.walk_in and emergency_on())
+    if closed:
+        errors.setdefault("category", []).append(closed)
     if household is None and not category.allows_anonymous:
         errors.setdefault("household", []).append(_("Tell us which home this is about."))
     if (
@@ -263,8 +264,10 @@ def submit_request(
     if building is None and latitude is not None and longitude is not None:
         # A hazard reported at a place belongs to the zone of the nearest building.
         building = nearest_building(latitude, longitude)
+    flags = flag_kinds(household) if household is not None else set()
     urgent = bool(
         (household is not None and household.vulnerable)
+        or flags & CARE_FLAGS  # an elderly person alone, medical needs: vulnerable too
         or (temperature is not None and temperature < settings.SERVICE_COLD_CELSIUS)
     )
     priority = category.default_priority
@@ -291,6 +294,7 @@ def submit_request(
                 description=description.strip(),
                 attributes=answers,
                 measured_temperature=temperature,
+                remote_first=bool(flags & INFECTION_FLAGS),
                 reporter_name=reporter_name.strip()[:64],
                 reporter_phone=phone,
                 latitude=latitude,

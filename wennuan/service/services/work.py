@@ -66,10 +66,43 @@ def give_guidance(*, request: ServiceRequest, actor: User, note: str) -> Service
     return request
 
 
+def _require_visit_approval(request: ServiceRequest) -> None:
+    if request.remote_first and request.visit_approved_by_id is None:
+        raise TransitionRefused(
+            _(
+                "This home is under quarantine or has a confirmed case: help remotely first; "
+                "a visit needs a supervisor's approval."
+            )
+        )
+
+
+def approve_home_visit(*, request: ServiceRequest, actor: User) -> ServiceRequest:
+    """A supervisor (of the assignee), a dispatcher or a manager approves a home visit to a
+    remote-first home; the visit still needs the protective equipment checklist."""
+    assignee = request.assignee
+    allowed = actor.sees_whole_city or (assignee is not None and assignee.supervisor_id == actor.pk)
+    if not allowed:
+        raise TransitionRefused(
+            _("Only the assignee's supervisor or dispatch approves this visit.")
+        )
+    if not request.remote_first:
+        raise TransitionRefused(_("This request needs no approval for a home visit."))
+    with transaction.atomic():
+        request = _locked(request)
+        if request.visit_approved_by_id is not None:
+            raise TransitionRefused(_("The visit is already approved."))
+        request.visit_approved_by = actor
+        request.visit_approved_at = timezone.now()
+        request.save(update_fields=["visit_approved_by", "visit_approved_at"])
+        _record(request, kind=EventKind.NOTE, actor=actor, note=_("home visit approved"))
+    return request
+
+
 def schedule_visit(*, request: ServiceRequest, actor: User, when: datetime) -> HomeVisit:
-    """Agree a time for a home visit."""
+    """Agree a time for a home visit (at a remote-first home, once a supervisor approved)."""
     if when < timezone.now() - timedelta(minutes=5):
         raise TransitionRefused(_("The visit time is in the past."))
+    _require_visit_approval(request)
     with transaction.atomic():
         request = _locked(request)
         _require_assignee(request, actor)
@@ -98,6 +131,7 @@ def schedule_visit(*, request: ServiceRequest, actor: User, when: datetime) -> H
 
 def check_in(*, request: ServiceRequest, actor: User, equipment: list[str]) -> HomeVisit:
     """Arrive at the home; every item of protective equipment must be confirmed."""
+    _require_visit_approval(request)
     missing = [item for item in PPE_ITEMS if item not in equipment]
     if missing:
         raise TransitionRefused(
