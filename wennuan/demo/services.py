@@ -183,6 +183,9 @@ def clear_city() -> None:
     Incident.objects.all().delete()  # they name stations and heat sources, protectively
     PlannedStop.objects.all().delete()
     clear_demo_fuel()
+    from wennuan.community.demo import clear_demo_community
+
+    clear_demo_community()  # the supplies ledger protects the partners and people it names
     PartnerCommunity.objects.all().delete()
     Shift.objects.all().delete()
     ZoneAssignment.objects.all().delete()

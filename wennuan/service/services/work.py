@@ -298,9 +298,14 @@ def rate_request(*, request: ServiceRequest, rating: int, comment: str = "") -> 
 
 
 def cancel_request(*, request: ServiceRequest, actor: User | None, reason: str) -> ServiceRequest:
-    """Withdraw a request (by the resident, or by staff with a reason)."""
+    """Withdraw a request (by the resident, or by staff with a reason: dispatch, its
+    assignee, or whoever filed it — not anyone who can merely see it)."""
     if not reason.strip():
         raise TransitionRefused(_("Give a reason for cancelling."))
+    if actor is not None and not (
+        actor.sees_whole_city or actor.pk in (request.assignee_id, request.created_by_id)
+    ):
+        raise TransitionRefused(_("Only dispatch, the assignee or whoever filed it cancels this."))
     with transaction.atomic():
         request = _locked(request)
         _move(
@@ -316,7 +321,9 @@ def cancel_request(*, request: ServiceRequest, actor: User | None, reason: str) 
 def mark_duplicate(
     *, request: ServiceRequest, original: ServiceRequest, actor: User
 ) -> ServiceRequest:
-    """Close a request as a duplicate of another, linking the two."""
+    """Close a request as a duplicate of another, linking the two (dispatch or the assignee)."""
+    if not (actor.sees_whole_city or request.assignee_id == actor.pk):
+        raise TransitionRefused(_("Only dispatch or the assignee marks this as a duplicate."))
     if original.pk == request.pk or original.status == Status.DUPLICATE:
         raise TransitionRefused(_("Choose an original request that is not itself a duplicate."))
     with transaction.atomic():

@@ -179,3 +179,20 @@ def test_cancel_needs_a_reason():
         cancel_request(request=request, actor=None, reason="")
     cancel_request(request=request, actor=None, reason="已经热了")
     assert ServiceRequest.objects.get(pk=request.pk).status == Status.CANCELLED
+
+
+def test_seeing_a_request_is_not_enough_to_cancel_it_or_mark_it_a_duplicate():
+    from wennuan.service.services import cancel_request, mark_duplicate
+
+    area = make_area()
+    request = file_not_warm(area.household).request
+    other = file_not_warm(area.household, temperature="14").request
+    with pytest.raises(TransitionRefused):
+        cancel_request(request=request, actor=area.deputy1, reason="不需要了")
+    with pytest.raises(TransitionRefused):
+        mark_duplicate(request=request, original=other, actor=area.deputy1)
+    request.refresh_from_db()
+    assert request.status == Status.ASSIGNED
+    cancel_request(request=request, actor=area.owner, reason="居民来电取消")  # the assignee
+    request.refresh_from_db()
+    assert request.status == Status.CANCELLED
