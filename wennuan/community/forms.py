@@ -103,7 +103,7 @@ class LineForm(StyledForm):
     description = forms.CharField(
         label=_("Or goods not from stock"), max_length=100, required=False
     )
-    unit = forms.CharField(label=_("Unit"), max_length=16, required=False)
+    unit = forms.CharField(label=_("Unit of measure"), max_length=16, required=False)
     quantity = _quantity_field(required=False)
 
     def clean(self) -> dict[str, Any]:

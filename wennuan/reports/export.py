@@ -297,7 +297,13 @@ def workbook(shown: Mapping[str, Any], briefing: Briefing | None = None) -> byte
     _sheet(
         book,
         _("Donations"),
-        [_("Partner community"), _("Goods"), _("Quantity"), _("Unit"), _("Handed over by")],
+        [
+            _("Partner community"),
+            _("Goods"),
+            _("Quantity"),
+            _("Unit of measure"),
+            _("Handed over by"),
+        ],
         [
             [
                 _text(record["partner"]),

@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -39,6 +40,18 @@ pytestmark = pytest.mark.django_db
 
 def today():
     return timezone.localdate()
+
+
+@pytest.fixture
+def chinese_client() -> Client:
+    """The community worker's page as they read it, in Chinese."""
+    return Client(headers={"Accept-Language": "zh-hans"})
+
+
+@pytest.fixture
+def client() -> Client:
+    """Pages in English here: the refusals are checked in English."""
+    return Client(headers={"Accept-Language": "en"})
 
 
 @pytest.fixture
@@ -139,8 +152,9 @@ def test_navigation_offers_each_role_its_pages(client, worker, manager):
 
 
 def test_the_home_page_lists_every_request_from_the_community_with_its_status(
-    client, area, partner, worker
+    chinese_client, area, partner, worker
 ):
+    client = chinese_client
     ours = file_not_warm(area.household).request
     closed = file_not_warm(make_household(area.household.building)).request
     ServiceRequest.objects.filter(pk=closed.pk).update(status=Status.CLOSED)
@@ -212,7 +226,10 @@ def test_a_worker_files_for_a_resident_without_a_phone_and_follows_it(
     assert [r.pk for r in page.context["page"]] == [filed.pk]
 
 
-def test_the_home_page_shows_what_the_company_donated(client, area, partner, worker, manager):
+def test_the_home_page_shows_what_the_company_donated(
+    chinese_client, area, partner, worker, manager
+):
+    client = chinese_client
     record_receipt(item=item(), day=today(), quantity="100", actor=manager)
     record_donation(
         partner=partner,

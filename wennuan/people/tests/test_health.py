@@ -391,7 +391,7 @@ def test_a_long_list_of_missing_names_is_cut_short():
     flag_missing_check_ins()
     (text,) = texts(Template.CHECK_INS_MISSING)
     assert text.context["count"] == 5
-    assert text.context["names"].endswith("and others")
+    assert text.context["names"].endswith("等")  # "… and others", in the SMS's Chinese
 
 
 # --- who sees what ----------------------------------------------------------------------
