@@ -365,6 +365,8 @@ STOP_FANOUT_BATCH = env_int("STOP_FANOUT_BATCH", 1000)
 EMERGENCY_SLA_PERCENT = env_int("EMERGENCY_SLA_PERCENT", 50)
 if not 1 <= EMERGENCY_SLA_PERCENT <= 100:
     raise ValueError("EMERGENCY_SLA_PERCENT must be between 1 and 100")
+# Exposure tracing: acting on a trace takes the person off work (a leave) for this many days.
+EXPOSURE_QUARANTINE_DAYS = env_int("EXPOSURE_QUARANTINE_DAYS", 14)
 # Inspection rounds: in emergency mode every plan's interval is divided by this (2: twice as
 # often), and back to normal when emergency mode is switched off.
 INSPECTION_EMERGENCY_MULTIPLIER = env_float("INSPECTION_EMERGENCY_MULTIPLIER", 2.0)

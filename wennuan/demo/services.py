@@ -179,6 +179,19 @@ def clear_city() -> None:
     from wennuan.service.models import Incident
 
     clear_demo_inspections()  # findings name their work orders: before the requests
+    from wennuan.emergency.models import (
+        CallTask,
+        DisinfectionLog,
+        DisinfectionSite,
+        EmergencyChange,
+        FlagView,
+        HouseholdFlag,
+    )
+
+    # Rows that name the staff, households and stations deleted below (a demo reset only).
+    for named in (DisinfectionLog, CallTask, FlagView, HouseholdFlag, EmergencyChange):
+        named._default_manager.all().delete()
+    DisinfectionSite.objects.filter(station__isnull=False).delete()
     ServiceRequest.objects.all().delete()
     Incident.objects.all().delete()  # they name stations and heat sources, protectively
     PlannedStop.objects.all().delete()

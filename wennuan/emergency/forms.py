@@ -33,9 +33,18 @@ class TraceForm(StyledForm):
     )
 
     def clean(self) -> dict[str, Any]:
+        from datetime import date
+
+        from django.utils import timezone
+
         from wennuan.people.models import User
 
         data = super().clean() or {}
+        for name in ("since", "until"):
+            day = data.get(name)
+            if day is not None and not date(2000, 1, 1) <= day <= timezone.localdate():
+                self.add_error(name, _("Choose a day between 2000 and today."))
+                data.pop(name, None)
         username = (data.get("staff") or "").strip()
         if username:
             person = User.objects.filter(username=username).first()

@@ -20,6 +20,21 @@ from wennuan.service.models import HomeVisit
 AROUND_THE_CLOCK = (Duty.REPAIR,)
 
 
+def _minus(
+    begins: datetime, ends: datetime, away: list[tuple[datetime, datetime]]
+) -> list[tuple[datetime, datetime]]:
+    """A shift with the leave taken out of it (what is left, in pieces)."""
+    pieces = [(begins, ends)]
+    for b, e in away:
+        pieces = [
+            part
+            for s, t in pieces
+            for part in ((s, min(t, b)), (max(s, e), t))
+            if part[0] < part[1]
+        ]
+    return pieces
+
+
 def history(limit: int = 50) -> list[EmergencyChange]:
     return list(
         EmergencyChange.objects.select_related("changed_by").order_by("-changed_at")[:limit]
@@ -54,17 +69,37 @@ def roster_gaps(*, now: datetime | None = None, hours: int = 24) -> list[Gap]:
     start = timezone.localtime(now).replace(minute=0, second=0, microsecond=0)
     slots = [start + timedelta(hours=i) for i in range(hours)]
     end = slots[-1] + timedelta(hours=1)
+    from wennuan.people.choices import HealthStatus
+    from wennuan.people.models import Leave
+
+    # Only people who can work cover an hour: fit, and not on leave then.
+    away: dict[int, list[tuple[datetime, datetime]]] = defaultdict(list)
+    for staff_id, begins, ends in Leave.objects.filter(
+        starts_at__lt=end, ends_at__gt=start
+    ).values_list("staff_id", "starts_at", "ends_at"):
+        away[staff_id].append((begins, ends))
     shifts: dict[int, list[tuple[datetime, datetime]]] = defaultdict(list)
     leads: list[tuple[datetime, datetime]] = []
     for staff_id, begins, ends, lead in Shift.objects.filter(
-        Q(starts_at__lt=end) & Q(ends_at__gt=start)
+        Q(starts_at__lt=end) & Q(ends_at__gt=start),
+        staff__is_active=True,
+        staff__health_status=HealthStatus.FIT,
     ).values_list("staff_id", "starts_at", "ends_at", "leads_dispatch"):
-        shifts[staff_id].append((begins, ends))
-        if lead:
-            leads.append((begins, ends))
+        for span in _minus(begins, ends, away.get(staff_id, [])):
+            shifts[staff_id].append(span)
+            if lead:
+                leads.append(span)
 
     def covered(spans: list[tuple[datetime, datetime]], hour: datetime) -> bool:
-        return any(b <= hour and e >= hour + timedelta(hours=1) for b, e in spans)
+        # Back-to-back shifts cover together: sweep the spans from the hour's start.
+        reach, until = hour, hour + timedelta(hours=1)
+        for b, e in sorted(spans):
+            if b > reach:
+                break
+            reach = max(reach, e)
+            if reach >= until:
+                return True
+        return False
 
     people: dict[tuple[int, str], list[int]] = defaultdict(list)
     for zone_id, duty, staff_id in ZoneAssignment.objects.filter(
@@ -208,8 +243,10 @@ def trace_exposure(*, staff: User, since: date, until: date) -> Trace:
 
 
 def calls_for(user: User) -> Any:
-    """Open calls: the user's own; whole-city staff see every open call."""
+    """Open calls: the user's own; dispatchers and managers see every open call."""
     calls = CallTask.objects.filter(done_at__isnull=True).select_related(
         "household__building", "assignee"
     )
-    return calls if user.sees_whole_city else calls.filter(assignee=user)
+    from wennuan.emergency.services import dispatches
+
+    return calls if dispatches(user) else calls.filter(assignee=user)

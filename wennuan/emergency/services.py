@@ -21,6 +21,17 @@ class EmergencyRefused(Exception):
     """The switch was not changed, with the reason to show."""
 
 
+def dispatches(user: Any) -> bool:
+    """Dispatchers, managers and administrators: those who act on exposures and approve.
+    (Customer-service agents see the whole city but do not decide for it.)"""
+    from wennuan.people.choices import Role
+
+    return bool(
+        getattr(user, "is_authenticated", False)
+        and (user.is_superuser or user.role in (Role.DISPATCHER, Role.MANAGER, Role.ADMIN))
+    )
+
+
 def current_state() -> EmergencyChange | None:
     """The latest switch (on or off), or None if there never was one."""
     return (
@@ -69,7 +80,10 @@ def record_disinfection(
     from django.utils import timezone
 
     from wennuan.emergency.models import DisinfectionLog
+    from wennuan.people.choices import Role
 
+    if getattr(done_by, "role", None) == Role.COMMUNITY_WORKER or not done_by.is_active:
+        raise EmergencyRefused(_("Disinfections are recorded by the company's staff."))
     agent = agent.strip()
     if not agent:
         raise EmergencyRefused(_("Name the disinfectant used."))
@@ -101,18 +115,22 @@ def call_households(
             zone_id__in=zones, duty=Duty.CUSTOMER_SERVICE, rank=0
         ).values_list("zone_id", "staff_id")
     )
+    keys = {household.pk: f"{key_prefix}-{household.pk}"[:80] for household in households}
+    # bulk_create(ignore_conflicts) does not say which rows were new: ask first.
+    existing = set(CallTask.objects.filter(key__in=keys.values()).values_list("key", flat=True))
     tasks = [
         CallTask(
             household=household,
             reason=reason,
             detail=detail[:300],
             assignee_id=owners.get(household.building.zone_id),
-            key=f"{key_prefix}-{household.pk}"[:80],
+            key=keys[household.pk],
         )
         for household in households
+        if keys[household.pk] not in existing
     ]
-    made = CallTask.objects.bulk_create(tasks, ignore_conflicts=True)
-    return [t for t in made if t.pk is not None] or made
+    CallTask.objects.bulk_create(tasks, ignore_conflicts=True)  # a concurrent run: no duplicate
+    return tasks
 
 
 def complete_call(*, task: Any, actor: Any, outcome: str) -> Any:
@@ -136,20 +154,45 @@ def act_on_exposure(*, trace: Any, actor: Any) -> tuple[int, int, int]:
     visited, and their open work handed to their deputies now (they are taken off work by
     their health status, which their check-in or their supervisor records). Returns the
     calls made, the requests and the rounds handed over."""
-    from wennuan.emergency.models import CallReason
+    from datetime import timedelta
+
+    from django.conf import settings
+    from django.utils import timezone
+
+    from wennuan.emergency.models import CallReason, CallTask
     from wennuan.inspections.services import hand_over_rounds
+    from wennuan.people.models import Leave
     from wennuan.service.services.dispatching import hand_over_open_requests
 
-    if actor is None or not actor.sees_whole_city:
+    if not dispatches(actor):
         raise EmergencyRefused(_("Only dispatchers and managers act on an exposure."))
     with transaction.atomic():
+        # A home already waiting for this person's exposure call is not called twice,
+        # whatever range is traced again.
+        waiting = set(
+            CallTask.objects.filter(
+                key__startswith=f"exposure-{trace.staff.pk}-", done_at__isnull=True
+            ).values_list("household_id", flat=True)
+        )
         tasks = call_households(
-            households=trace.households,
+            households=[h for h in trace.households if h.pk not in waiting],
             reason=CallReason.EXPOSURE,
             detail=_("Visited by %(name)s between %(since)s and %(until)s.")
             % {"name": trace.staff.display_name, "since": trace.since, "until": trace.until},
-            key_prefix=f"exposure-{trace.staff.pk}-{trace.since:%Y%m%d}",
+            key_prefix=f"exposure-{trace.staff.pk}-{timezone.localdate():%Y%m%d}",
         )
+        # Off work while in quarantine: dispatch and inspections pass them over (a leave);
+        # shortening it in the admin brings them back.
+        now = timezone.now()
+        if not Leave.objects.filter(
+            staff=trace.staff, starts_at__lte=now, ends_at__gt=now
+        ).exists():
+            Leave.objects.create(
+                staff=trace.staff,
+                starts_at=now,
+                ends_at=now + timedelta(days=settings.EXPOSURE_QUARANTINE_DAYS),
+                reason=str(_("quarantine after exposure tracing"))[:120],
+            )
         reason = _("exposure tracing")
         requests = hand_over_open_requests(staff=trace.staff, actor=actor, reason=reason)
         rounds = hand_over_rounds(staff=trace.staff, actor=actor, reason=reason)
@@ -160,8 +203,9 @@ def act_on_exposure(*, trace: Any, actor: Any) -> tuple[int, int, int]:
 
 
 def may_see_flags(user: Any, household: Any) -> bool:
-    """Whole-city staff, the staff holding a duty in the home's zone, and the community
-    workers of the home's community — those who serve it — may see its flags."""
+    """Those who serve the home may see its flags: whole-city staff (dispatch, the hotline,
+    managers), the zone's repair, customer-service and epidemic-prevention people, and the
+    community workers of its community."""
     from wennuan.grid.models import ZoneAssignment
     from wennuan.people.choices import Role
 
@@ -173,8 +217,12 @@ def may_see_flags(user: Any, household: Any) -> bool:
         return (
             bool(user.community_id) and household.building.complex.community_id == user.community_id
         )
+    # In the zone, the duties that go into homes or call them; inspectors walk the streets.
+    from wennuan.grid.choices import Duty
+
+    home_duties = [Duty.REPAIR, Duty.CUSTOMER_SERVICE, Duty.EPIDEMIC_PREVENTION]
     zone_id = household.building.zone_id
-    return ZoneAssignment.objects.filter(staff=user, zone_id=zone_id).exists()
+    return ZoneAssignment.objects.filter(staff=user, zone_id=zone_id, duty__in=home_duties).exists()
 
 
 def active_flags(household: Any, *, on: Any = None) -> Any:
@@ -214,14 +262,29 @@ def add_flag(
         raise EmergencyRefused(_("You do not serve this household."))
     if ends_on is not None and ends_on < starts_on:
         raise EmergencyRefused(_("The flag cannot end before it starts."))
-    return HouseholdFlag.objects.create(
-        household=household,
-        kind=kind,
-        starts_on=starts_on,
-        ends_on=ends_on,
-        note=note.strip()[:300],
-        created_by=actor,
-    )
+    with transaction.atomic():
+        flag = HouseholdFlag.objects.create(
+            household=household,
+            kind=kind,
+            starts_on=starts_on,
+            ends_on=ends_on,
+            note=note.strip()[:300],
+            created_by=actor,
+        )
+        _refresh_remote_first(household)
+    return flag
+
+
+def _refresh_remote_first(household: Any) -> None:
+    """The home's open requests follow its infection flags: remote first while one is active."""
+    from wennuan.emergency.models import INFECTION_FLAGS
+    from wennuan.service.choices import OPEN_STATUSES
+    from wennuan.service.models import ServiceRequest
+
+    infected = bool(flag_kinds(household) & INFECTION_FLAGS)
+    ServiceRequest.objects.filter(household=household, status__in=OPEN_STATUSES).exclude(
+        remote_first=infected
+    ).update(remote_first=infected)
 
 
 def end_flag(*, flag: Any, ends_on: Any, actor: Any) -> Any:
@@ -229,8 +292,10 @@ def end_flag(*, flag: Any, ends_on: Any, actor: Any) -> Any:
         raise EmergencyRefused(_("You do not serve this household."))
     if ends_on < flag.starts_on:
         raise EmergencyRefused(_("The flag cannot end before it starts."))
-    flag.ends_on = ends_on
-    flag.save(update_fields=["ends_on"])
+    with transaction.atomic():
+        flag.ends_on = ends_on
+        flag.save(update_fields=["ends_on"])
+        _refresh_remote_first(flag.household)
     return flag
 
 

@@ -30,14 +30,16 @@ def mode(request: HttpRequest) -> HttpResponse:
         if not user.can_manage:
             raise Http404(_("Not found, or not in your area."))
         if form.is_valid():
+            # The state asked for, not "the other one": a second click, or a page loaded
+            # before someone else switched, is refused instead of switching back.
+            wanted = request.POST.get("on") == "1"
             try:
-                set_emergency_mode(on=not on, actor=user, reason=form.cleaned_data["reason"])
+                set_emergency_mode(on=wanted, actor=user, reason=form.cleaned_data["reason"])
             except EmergencyRefused as refusal:
                 form.add_error(None, str(refusal))
             else:
                 messages.success(
-                    request,
-                    _("Emergency mode is on.") if not on else _("Emergency mode is off."),
+                    request, _("Emergency mode is on.") if wanted else _("Emergency mode is off.")
                 )
                 return redirect("emergency:mode")
     return render(
@@ -92,10 +94,10 @@ def tracing(request: HttpRequest) -> HttpResponse:
     """Trace a staff member's contacts between two days; act on it; export it."""
     from wennuan.emergency.forms import TraceForm
     from wennuan.emergency.selectors import trace_exposure
-    from wennuan.emergency.services import act_on_exposure
+    from wennuan.emergency.services import act_on_exposure, dispatches
 
     user = request_user(request)
-    if not user.sees_whole_city:
+    if not dispatches(user):
         raise Http404(_("Not found, or not in your area."))
     form = TraceForm(request.GET or None)
     trace = None
@@ -207,10 +209,13 @@ def flag_end(request: HttpRequest, pk: int) -> HttpResponse:
 
     from wennuan.emergency.models import HouseholdFlag
     from wennuan.emergency.services import end_flag
+    from wennuan.grid.models import Household
 
     user = request_user(request)
     flag = (
-        HouseholdFlag.objects.select_related("household__building__complex").filter(pk=pk).first()
+        HouseholdFlag.objects.select_related("household__building__complex")
+        .filter(pk=pk, household__in=Household.objects.for_user(user))
+        .first()
     )
     if flag is None:
         raise Http404(_("Not found, or not in your area."))

@@ -2,15 +2,58 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from wennuan.core.forms import StyledForm
 from wennuan.people.choices import CheckInStatus, Symptom
 from wennuan.people.models import User
 from wennuan.people.services import MAX_SYMPTOMS_NOTE, parse_temperature
+
+# The first day the pages look at: nothing was recorded before it, and days near the
+# calendar's ends overflow the "day before" and "day after" links.
+EARLIEST_DAY = date(2000, 1, 1)
+
+
+def day_out_of_range(day: date, *, latest: date) -> str | None:
+    """Why ``day`` cannot be shown (before ``EARLIEST_DAY`` or after ``latest``), or None."""
+    if EARLIEST_DAY <= day <= latest:
+        return None
+    return gettext("Choose a day from %(first)s to %(last)s.") % {
+        "first": EARLIEST_DAY.isoformat(),
+        "last": latest.isoformat(),
+    }
+
+
+class DayForm(forms.Form):
+    """A page's ``?day=YYYY-MM-DD``: ``default`` when absent; a day that is not a date or
+    lies outside ``EARLIEST_DAY``..``latest`` is an error, and the page shows ``default``."""
+
+    day = forms.DateField(label=_("Day"), required=False, input_formats=["%Y-%m-%d"])
+
+    def __init__(self, data: Any, *, default: date, latest: date) -> None:
+        super().__init__(data)
+        self.default = default
+        self.latest = latest
+
+    def clean_day(self) -> date:
+        day: date | None = self.cleaned_data.get("day")
+        if day is None:
+            return self.default
+        problem = day_out_of_range(day, latest=self.latest)
+        if problem:
+            raise forms.ValidationError(problem)
+        return day
+
+    def chosen(self) -> date:
+        """The valid day, or the default."""
+        self.is_valid()
+        day: date = self.cleaned_data.get("day") or self.default
+        return day
 
 
 class ShiftForm(StyledForm):

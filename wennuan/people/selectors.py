@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.db.models import (
@@ -76,19 +76,28 @@ def team_for_user(user: Any) -> QuerySet[User]:
     return check_in_staff().filter(supervisor=user)
 
 
-def on_leave_at(at: datetime) -> QuerySet[Leave]:
-    return Leave.objects.filter(staff=OuterRef("pk"), starts_at__lte=at, ends_at__gt=at)
+def on_leave_on(day: date, *, at: datetime) -> QuerySet[Leave]:
+    """The leave (of the outer query's staff member) that excuses them from ``day``'s
+    check-in: leave overlapping the local day up to ``at`` (the whole day once it is over).
+
+    The one rule of who is away: the team page, the 10:00 job and the daily briefing all
+    read it, so they count the same people as not checked in."""
+    start = timezone.make_aware(datetime.combine(day, time(0)))
+    end = timezone.make_aware(datetime.combine(day + timedelta(days=1), time(0)))
+    return Leave.objects.filter(
+        staff=OuterRef("pk"), starts_at__lt=end, starts_at__lte=at, ends_at__gt=start
+    )
 
 
 def missing_check_ins(
     day: date, *, at: datetime, team: QuerySet[User] | None = None
 ) -> QuerySet[User]:
     """Of ``team`` (default: everyone expected), those without a check-in for ``day`` and
-    not on leave at ``at``."""
+    not on leave that day (``on_leave_on``) as known at ``at``."""
     team = check_in_staff() if team is None else team
     return (
         team.exclude(Exists(HealthCheckIn.objects.filter(staff=OuterRef("pk"), day=day)))
-        .exclude(Exists(on_leave_at(at)))
+        .exclude(Exists(on_leave_on(day, at=at)))
         .order_by("full_name", "username")
     )
 
@@ -129,7 +138,7 @@ def team_health(user: Any, day: date, *, at: datetime, show: str = "all") -> Que
         check_in_status=Subquery(latest.values("status")[:1]),
         check_in_temperature=Subquery(latest.values("temperature")[:1]),
         check_in_at=Subquery(latest.values("created_at")[:1]),
-        on_leave=Exists(on_leave_at(at)),
+        on_leave=Exists(on_leave_on(day, at=at)),
         open_requests=Coalesce(Subquery(open_requests, output_field=IntegerField()), 0),
         open_rounds=Coalesce(Subquery(open_rounds, output_field=IntegerField()), 0),
         urgency=Case(
@@ -162,7 +171,7 @@ def team_summary(user: Any, day: date, *, at: datetime) -> TeamSummary:
     and reported a fever in their latest check-in: two queries."""
     checked = Exists(HealthCheckIn.objects.filter(staff=OuterRef("pk"), day=day))
     team = team_for_user(user)
-    figures = team.annotate(checked=checked, away=Exists(on_leave_at(at))).aggregate(
+    figures = team.annotate(checked=checked, away=Exists(on_leave_on(day, at=at))).aggregate(
         people=Count("pk"),
         checked_in=Count("pk", filter=Q(checked=True)),
         missing=Count("pk", filter=Q(checked=False, away=False)),

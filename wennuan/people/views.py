@@ -12,13 +12,12 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from wennuan.people import selectors
 from wennuan.people.choices import CHECK_IN_ROLES, CheckInStatus, HealthStatus, Role
-from wennuan.people.forms import CheckInForm, ShiftForm
+from wennuan.people.forms import EARLIEST_DAY, CheckInForm, DayForm, ShiftForm
 from wennuan.people.models import HealthCheckIn, Shift, User
 from wennuan.people.selectors import on_duty_counts, on_duty_now, request_user, shifts_between
 from wennuan.people.services import (
@@ -32,6 +31,8 @@ from wennuan.service.dispatch import dispatcher_on_duty
 
 # The roles that work shifts, in the order the page offers them.
 ROSTER_ROLES = [Role.DISPATCHER, Role.TECHNICIAN, Role.INSPECTOR, Role.AGENT, Role.MANAGER]
+# How far ahead the roster looks: a year of planning.
+ROSTER_AHEAD = timedelta(days=366)
 
 
 def _may_edit(user: User) -> bool:
@@ -43,7 +44,10 @@ def roster(request: HttpRequest) -> HttpResponse:
     """Who is on duty now, the dispatcher on duty, and the shifts of one day."""
     user = request_user(request)
     now = timezone.now()
-    day = parse_date(request.GET.get("day", "")) or timezone.localdate()
+    today = timezone.localdate(now)
+    latest = today + ROSTER_AHEAD
+    day_form = DayForm(request.GET, default=today, latest=latest)
+    day = day_form.chosen()
     role = request.GET.get("role", "")
     if role not in ROSTER_ROLES:
         role = Role.DISPATCHER
@@ -75,8 +79,9 @@ def roster(request: HttpRequest) -> HttpResponse:
             "role": role,
             "dispatcher": dispatcher_on_duty(now),
             "day": day,
-            "previous_day": day - timedelta(days=1),
-            "next_day": day + timedelta(days=1),
+            "day_form": day_form,
+            "previous_day": day - timedelta(days=1) if day > EARLIEST_DAY else None,
+            "next_day": day + timedelta(days=1) if day < latest else None,
             "page": Paginator(
                 shifts_between(start, start + timedelta(days=1), role=role), 100
             ).get_page(request.GET.get("page")),
@@ -104,7 +109,9 @@ TEAM_PAGE_SIZE = 100
 HISTORY_DAYS = 30
 
 
-def _emergency() -> bool:
+def _checkins_mandatory() -> bool:
+    """Whether check-ins are mandatory: while emergency mode is on. (Not ``emergency`` in
+    a page's context: that is the banner's switch row, from the context processor.)"""
     from wennuan.emergency.services import emergency_on
 
     return emergency_on()
@@ -214,7 +221,7 @@ def health(request: HttpRequest) -> HttpResponse:
             "for_other": staff != user,
             "today": today,
             "latest": latest,
-            "emergency": _emergency(),
+            "checkins_mandatory": _checkins_mandatory(),
             "history": selectors.check_in_history(user, staff, days=14)[:14],
             "has_team": user.can_manage or User.objects.filter(supervisor=user).exists(),
         },
@@ -231,8 +238,8 @@ def health_team(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied
     now = timezone.now()
     today = timezone.localdate(now)
-    day = parse_date(request.GET.get("day", "")) or today
-    day = min(day, today)
+    day_form = DayForm(request.GET, default=today, latest=today)
+    day = day_form.chosen()
     show = request.GET.get("show", "all")
     if show not in selectors.SHOW:
         show = "all"
@@ -252,11 +259,12 @@ def health_team(request: HttpRequest) -> HttpResponse:
             "rows": rows,
             "summary": selectors.team_summary(user, day, at=now),
             "day": day,
+            "day_form": day_form,
             "today": today,
-            "previous_day": day - timedelta(days=1),
+            "previous_day": day - timedelta(days=1) if day > EARLIEST_DAY else None,
             "next_day": day + timedelta(days=1) if day < today else None,
             "show": show,
-            "emergency": _emergency(),
+            "checkins_mandatory": _checkins_mandatory(),
         },
     )
 

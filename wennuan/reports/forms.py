@@ -9,6 +9,8 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from wennuan.people.forms import day_out_of_range
+
 
 def default_day() -> date:
     """The latest whole day: yesterday (the morning briefing's day)."""
@@ -16,7 +18,8 @@ def default_day() -> date:
 
 
 class BriefingDayForm(forms.Form):
-    """``?day=YYYY-MM-DD`` (default: yesterday) and ``?version=N`` (default: the latest)."""
+    """``?day=YYYY-MM-DD`` (default: yesterday; from ``EARLIEST_DAY`` to today) and
+    ``?version=N`` (default: the latest)."""
 
     day = forms.DateField(label=_("Day"), required=False, input_formats=["%Y-%m-%d"])
     version = forms.IntegerField(label=_("Version"), required=False, min_value=1)
@@ -25,8 +28,12 @@ class BriefingDayForm(forms.Form):
         day: date | None = self.cleaned_data.get("day")
         if day is None:
             return default_day()
-        if day > timezone.localdate():
+        today = timezone.localdate()
+        if day > today:
             raise forms.ValidationError(_("There is no briefing for a day that has not begun."))
+        problem = day_out_of_range(day, latest=today)
+        if problem:
+            raise forms.ValidationError(problem)
         return day
 
     def chosen(self) -> tuple[date, int | None]:

@@ -52,7 +52,8 @@ from wennuan.inspections.selectors import daily_summary
 from wennuan.operations.choices import AlarmStatus, Severity
 from wennuan.operations.models import Alarm
 from wennuan.people.choices import CHECK_IN_ROLES, CheckInStatus, HealthStatus
-from wennuan.people.models import FEVER_C, HealthCheckIn, User
+from wennuan.people.models import FEVER_C, HealthCheckIn
+from wennuan.people.selectors import check_in_staff, missing_check_ins
 from wennuan.reports.models import Briefing
 from wennuan.service.choices import (
     OPEN_STATUSES,
@@ -403,8 +404,9 @@ def coal_figures(on: date) -> dict[str, Any]:
 def health_figures(day: date, as_at: datetime, now: datetime) -> dict[str, Any]:
     """Company staff (active, of the roles that check in) by health status now, and the
     day's check-ins: who checked in (their last check-in of the day counts), by reported
-    status, with a fever, and how many did not check in."""
-    staff = User.objects.filter(is_active=True, role__in=CHECK_IN_ROLES)
+    status, with a fever, and how many did not check in — not counting staff on leave that
+    day, by the rule of the team page and the 10:00 job (``people.selectors``)."""
+    staff = check_in_staff()
     by_status = _count(
         staff.values("health_status").annotate(n=Count("pk")).order_by(), "health_status"
     )
@@ -432,7 +434,7 @@ def health_figures(day: date, as_at: datetime, now: datetime) -> dict[str, Any]:
             for s in [*HealthStatus.values, *sorted(set(by_status) - set(HealthStatus.values))]
         ],
         "checked_in": checked_in,
-        "missing": total - checked_in,
+        "missing": missing_check_ins(day, at=as_at).count(),
         "check_ins": [{"status": s, "staff": reported.get(s, 0)} for s in CheckInStatus.values],
         "fever": fever,
     }

@@ -10,6 +10,7 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from wennuan.people.forms import day_out_of_range
 from wennuan.reports.choices import Trigger
 from wennuan.reports.models import Briefing
 from wennuan.reports.selectors import compute_figures, start_of
@@ -27,10 +28,15 @@ def generate_briefing(
     now: datetime | None = None,
 ) -> Briefing:
     """Compute ``day``'s figures and store them as the day's next version (the earlier
-    versions stay as they were). A day that has not begun has no briefing."""
+    versions stay as they were). A day that has not begun, or before ``EARLIEST_DAY``, has
+    no briefing."""
     now = now or timezone.now()
-    if day > timezone.localdate(now):
+    today = timezone.localdate(now)
+    if day > today:
         raise BriefingRefused(_("There is no briefing for a day that has not begun."))
+    problem = day_out_of_range(day, latest=today)
+    if problem:
+        raise BriefingRefused(problem)
     figures = compute_figures(day, now=now)
     complete = now >= start_of(day + timedelta(days=1))
     # Two generations at once (a double click, the job and a manager) take the next

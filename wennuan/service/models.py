@@ -309,6 +309,8 @@ class ServiceRequest(models.Model):
     # Set at intake when the home is under quarantine or has a confirmed case: help by phone
     # first, and a supervisor approves any home visit.
     remote_first = models.BooleanField(_("remote first"), default=False)
+    # Filed while emergency mode was on: its SLA times are the emergency ones for good.
+    filed_in_emergency = models.BooleanField(_("filed in emergency mode"), default=False)
     visit_approved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("home visit approved by"),

@@ -74,13 +74,10 @@ def emergency_minutes(minutes: int | None, emergency: bool) -> int | None:
 
 
 def due_times(
-    category: ServiceCategory, start: datetime, *, urgent: bool
+    category: ServiceCategory, start: datetime, *, urgent: bool, emergency: bool = False
 ) -> tuple[datetime, datetime | None, datetime]:
     """First-contact, on-site (when the category has one) and resolution due times; tighter
-    for urgent cases, and again while emergency mode is on (requests filed then keep them)."""
-    from wennuan.emergency.services import emergency_on
-
-    emergency = emergency_on()
+    for urgent cases, and again for a request filed in emergency mode (``emergency``)."""
     first = emergency_minutes(urgent_minutes(category.first_contact_minutes, urgent), emergency)
     on_site = emergency_minutes(urgent_minutes(category.on_site_minutes, urgent), emergency)
     resolution = emergency_minutes(urgent_minutes(category.resolution_minutes, urgent), emergency)

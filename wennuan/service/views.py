@@ -15,6 +15,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from wennuan.core.forms import apply_styles
+from wennuan.emergency.services import read_flags
 from wennuan.grid.models import Household
 from wennuan.grid.selectors import duty_people_for_zone
 from wennuan.people.choices import Role
@@ -154,6 +155,13 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
             "events": found.events.all(),
             "visits": found.visits.select_related("staff"),
             "photos": found.photos.all(),
+            # Why a home is remote-first is a care flag: shown (and the view recorded) only
+            # to those who serve the home.
+            "infection_flags": (
+                read_flags(household=found.household, viewer=user, where="request page")
+                if found.remote_first and found.household
+                else []
+            ),
             # A station-fault work order shows the alarm(s) that opened it, to acknowledge here.
             "alarms": found.alarms.select_related("rule", "station", "acknowledged_by"),
             "context": request_context(found),

@@ -118,3 +118,58 @@ def test_the_household_page_shows_flags_to_its_people_and_records_the_view(clien
     client.force_login(stranger)
     assert client.post(url, {"kind": "confirmed", "starts_on": "2026-12-01"}).status_code == 404
     assert area.household.flags.count() == 2
+
+
+def test_flags_added_later_make_open_requests_remote_first_and_ending_them_lifts_it():
+    from wennuan.emergency.services import end_flag
+
+    area = make_area()
+    request = file_not_warm(area.household).request
+    assert not request.remote_first
+    flag = add_flag(
+        household=area.household,
+        kind=FlagKind.CONFIRMED,
+        starts_on=timezone.localdate(),
+        actor=area.dispatcher,
+    )
+    request.refresh_from_db()
+    assert request.remote_first
+    end_flag(flag=flag, ends_on=timezone.localdate() - timedelta(days=0), actor=area.dispatcher)
+    request.refresh_from_db()
+    assert request.remote_first  # ends today: still active today
+    flag.starts_on = timezone.localdate() - timedelta(days=3)
+    flag.save(update_fields=["starts_on"])
+    end_flag(flag=flag, ends_on=timezone.localdate() - timedelta(days=1), actor=area.dispatcher)
+    request.refresh_from_db()
+    assert not request.remote_first
+
+
+def test_agents_neither_approve_visits_nor_see_flags_on_the_request_page(client):
+    from django.urls import reverse
+
+    area = make_area()
+    add_flag(
+        household=area.household,
+        kind=FlagKind.QUARANTINE,
+        starts_on=timezone.localdate(),
+        actor=area.dispatcher,
+    )
+    request = file_not_warm(area.household).request
+    agent = make_user(Role.AGENT)
+    with pytest.raises(TransitionRefused):
+        approve_home_visit(request=request, actor=agent)
+    request.refresh_from_db()
+    assert request.visit_approved_by is None
+    inspector = make_user(Role.INSPECTOR)
+    from wennuan.grid.choices import Duty
+    from wennuan.grid.tests.factories import assign
+
+    assign(area.zone, Duty.INSPECTION, inspector)
+    client.force_login(inspector)  # sees the zone's requests, does not serve the home
+    page = client.get(reverse("service:detail", args=[request.pk])).content.decode()
+    assert 'data-testid="remote-first"' not in page
+    assert not FlagView.objects.filter(viewer=inspector).exists()
+    client.force_login(area.owner)
+    page = client.get(reverse("service:detail", args=[request.pk])).content.decode()
+    assert 'data-testid="remote-first"' in page
+    assert FlagView.objects.filter(viewer=area.owner, where="request page").count() == 1

@@ -32,15 +32,18 @@ def test_a_manager_switches_it_on_and_off_with_a_reason_on_the_page(client):
     manager = make_user(Role.MANAGER)
     client.force_login(manager)
     url = reverse("emergency:mode")
-    refused = client.post(url, {"reason": ""})
+    refused = client.post(url, {"reason": "", "on": "1"})
     assert refused.status_code == 400 and not EmergencyChange.objects.exists()
-    assert client.post(url, {"reason": "疫情防控，营业厅关闭"}).status_code == 302
+    assert client.post(url, {"reason": "疫情防控，营业厅关闭", "on": "1"}).status_code == 302
     assert emergency_on()
+    # A second click (or a page loaded before the switch) does not switch it back off.
+    assert client.post(url, {"reason": "疫情防控，营业厅关闭", "on": "1"}).status_code == 400
+    assert emergency_on() and EmergencyChange.objects.count() == 1
     change = EmergencyChange.objects.get()
     assert (change.on, change.changed_by, change.reason) == (True, manager, "疫情防控，营业厅关闭")
     page = client.get(url)
     assert 'data-testid="emergency-banner"' in page.content.decode()
-    assert client.post(url, {"reason": "解除封控"}).status_code == 302
+    assert client.post(url, {"reason": "解除封控", "on": "0"}).status_code == 302
     assert not emergency_on() and EmergencyChange.objects.count() == 2
     assert 'data-testid="emergency-banner"' not in client.get(url).content.decode()
 
@@ -48,7 +51,7 @@ def test_a_manager_switches_it_on_and_off_with_a_reason_on_the_page(client):
 def test_only_managers_switch_and_field_staff_do_not_see_the_page(client):
     client.force_login(make_user(Role.DISPATCHER))
     assert client.get(reverse("emergency:mode")).status_code == 200
-    assert client.post(reverse("emergency:mode"), {"reason": "x"}).status_code == 404
+    assert client.post(reverse("emergency:mode"), {"reason": "x", "on": "1"}).status_code == 404
     client.force_login(make_user(Role.TECHNICIAN))
     assert client.get(reverse("emergency:mode")).status_code == 404
     assert not EmergencyChange.objects.exists() and not emergency_on()
@@ -122,3 +125,25 @@ def test_roster_gaps_name_the_uncovered_hours(time_machine):
     (repair,) = [g for g in gaps if g.zone == area.zone]
     assert repair.spans == [(now + timedelta(hours=18), now + timedelta(hours=24))]
     assert not [g for g in gaps if g.zone is None]  # a dispatcher leads all day
+
+
+def test_back_to_back_shifts_cover_and_people_who_cannot_work_do_not(time_machine):
+    from wennuan.people.choices import HealthStatus
+    from wennuan.people.models import Leave
+
+    now = datetime(2026, 12, 1, 8, 0, tzinfo=timezone.get_current_timezone())
+    time_machine.move_to(now)
+    area = make_area(shifts=False)
+    on_shift(area.owner, start=now, hours=12)
+    # Two half-day shifts meeting at 20:00 cover the whole day between them.
+    on_shift(area.deputy1, start=now + timedelta(hours=12), hours=12)
+    on_shift(area.dispatcher, start=now, hours=24, lead=True)
+    assert not [g for g in roster_gaps(now=now) if g.zone == area.zone]
+    # The evening deputy falls ill; the day owner is on leave from 14:00.
+    area.deputy1.health_status = HealthStatus.ISOLATING
+    area.deputy1.save(update_fields=["health_status"])
+    Leave.objects.create(
+        staff=area.owner, starts_at=now + timedelta(hours=6), ends_at=now + timedelta(days=2)
+    )
+    (gap,) = [g for g in roster_gaps(now=now) if g.zone == area.zone]
+    assert gap.spans == [(now + timedelta(hours=6), now + timedelta(hours=24))]

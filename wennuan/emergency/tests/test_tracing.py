@@ -78,6 +78,12 @@ def test_acting_on_it_makes_one_call_per_home_and_hands_work_over(planted):
     assert calls.count() == 2 and {c.assignee for c in calls} == {agent}
     request = area.household.requests.get()
     assert request.assignee != sick
+    # Off work for the quarantine: one leave, and new work in the zone passes them over.
+    from wennuan.people.models import Leave
+
+    assert Leave.objects.filter(staff=sick).count() == 1
+    on_shift(area.deputy1)
+    assert file_not_warm(area.household, temperature="14").request.assignee != sick
     book = load_workbook(io.BytesIO(client.get(url + "&export=xlsx").content))
     assert len(list(book.worksheets[0].values)) == 1 + 2
     csv_text = client.get(url + "&export=csv").content.decode("utf-8-sig")

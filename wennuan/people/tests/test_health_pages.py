@@ -4,7 +4,8 @@ else), with who has not checked in; one person's history; the navigation and the
 
 from __future__ import annotations
 
-from datetime import time
+import re
+from datetime import date, datetime, time, timedelta
 
 import pytest
 from django.core.cache import cache
@@ -12,12 +13,14 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from wennuan.core.schedule import SCHEDULE
 from wennuan.emergency.services import set_emergency_mode
 from wennuan.grid.tests.factories import make_user
 from wennuan.people.choices import HealthStatus, Role
-from wennuan.people.models import HealthCheckIn, User
+from wennuan.people.models import HealthCheckIn, Leave, User
+from wennuan.people.selectors import missing_check_ins
 from wennuan.people.tests.factories import report
 from wennuan.service.models import ServiceRequest
 from wennuan.service.tests.factories import file_not_warm, make_area
@@ -190,3 +193,67 @@ def test_missing_check_ins_job_runs_each_morning_at_ten():
     (job,) = [j for j in SCHEDULE if j.name == "health-check-ins-missing"]
     assert job.daily_at == time(10, 0)
     assert job.task.name.endswith("flag_missing_check_ins_task")
+
+
+def test_health_pages_keep_the_emergency_banners_switch_time():
+    # The pages' own "check-ins are mandatory" flag must not hide the banner's switch row.
+    boss = make_user(Role.DISPATCHER)
+    make_user(Role.TECHNICIAN, supervisor=boss)
+    change = set_emergency_mode(on=True, actor=None, reason="x")
+    since = timezone.localtime(change.changed_at).strftime("%m-%d %H:%M")
+    for url in (HEALTH, TEAM):
+        page = as_user(boss).get(url)
+        assert page.status_code == 200, url
+        banner = re.search(r'data-testid="emergency-banner">(.*?)</div>', page.text, re.S)
+        assert banner is not None, url
+        assert f"Emergency mode since {since}:" in banner.group(1), url
+        assert 'data-testid="mandatory"' in page.text, url
+
+
+@pytest.mark.parametrize(
+    "day", ["0001-01-01", "0001-01-10", "1999-12-31", "9999-12-31", "2024-02-30", "2024-13-45"]
+)
+def test_team_page_falls_back_to_today_for_a_day_out_of_range(day):
+    boss = make_user(Role.DISPATCHER)
+    make_user(Role.TECHNICIAN, supervisor=boss)
+    page = as_user(boss).get(TEAM, {"day": day})
+    assert page.status_code == 200
+    assert page.context["day"] == timezone.localdate()
+    assert 'data-testid="day-problem"' in page.text
+    assert not HealthCheckIn.objects.exists()
+
+
+def test_team_page_shows_an_early_day_in_range():
+    boss = make_user(Role.DISPATCHER)
+    make_user(Role.TECHNICIAN, supervisor=boss)
+    page = as_user(boss).get(TEAM, {"day": "2000-01-01"})
+    assert page.status_code == 200
+    assert page.context["day"] == date(2000, 1, 1)
+    assert 'data-testid="day-problem"' not in page.text
+
+
+@pytest.mark.parametrize("day", ["0001-01-01", "0001-01-10", "9999-12-31", "2024-02-30"])
+def test_roster_falls_back_to_today_for_a_day_out_of_range(day):
+    manager = make_user(Role.MANAGER)
+    page = as_user(manager).get(reverse("people:roster"), {"day": day})
+    assert page.status_code == 200
+    assert page.context["day"] == timezone.localdate()
+    assert 'data-testid="day-problem"' in page.text
+
+
+def test_team_page_leaves_out_staff_on_leave_that_day_like_the_job():
+    # Given a technician on leave from midnight to midnight of the day looked at
+    boss = make_user(Role.DISPATCHER)
+    away = make_user(Role.TECHNICIAN, supervisor=boss, full_name="休假")
+    late = make_user(Role.TECHNICIAN, supervisor=boss, full_name="迟到")
+    yesterday = timezone.localdate() - timedelta(days=1)
+    midnight = timezone.make_aware(datetime.combine(yesterday, time(0)))
+    Leave.objects.create(staff=away, starts_at=midnight, ends_at=midnight + timedelta(days=1))
+
+    page = as_user(boss).get(TEAM, {"day": yesterday.isoformat()})
+
+    assert page.context["summary"].missing == 1
+    assert f'data-staff="{late.username}" class="table-light" data-missing' in page.text
+    assert f'data-staff="{away.username}">' in page.text
+    team = User.objects.filter(supervisor=boss)
+    assert list(missing_check_ins(yesterday, at=timezone.now(), team=team)) == [late]

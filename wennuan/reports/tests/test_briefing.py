@@ -3,17 +3,22 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from wennuan.core.schedule import SCHEDULE
 from wennuan.grid.tests.factories import make_user
 from wennuan.operations.models import Alarm, AlarmRule
 from wennuan.people.choices import Role
+from wennuan.people.models import Leave
+from wennuan.people.selectors import missing_check_ins
 from wennuan.reports.choices import Trigger
 from wennuan.reports.models import Briefing
 from wennuan.reports.selectors import compute_figures
@@ -285,3 +290,33 @@ def test_a_day_that_has_not_begun_has_no_briefing(time_machine):
     with pytest.raises(BriefingRefused):
         generate_briefing(day=AFTER + timedelta(days=1))
     assert not Briefing.objects.exists()
+
+
+def test_a_day_before_the_records_has_no_briefing(time_machine):
+    time_machine.move_to(MORNING_AFTER, tick=False)
+    for day in (date(1, 1, 1), date(1, 1, 10), date(1999, 12, 31)):
+        with pytest.raises(BriefingRefused):
+            generate_briefing(day=day)
+    assert not Briefing.objects.exists()
+
+
+def test_staff_on_leave_that_day_did_not_miss_a_check_in_as_on_the_team_page(time_machine):
+    planted = plant_day(time_machine)
+    assert compute_figures(DAY)["health"]["missing"] == 4
+    # Given two of the four who did not check in on DAY away that day (all of it; the
+    # afternoon), and a third away only the day before
+    patrol = planted.patrol
+    Leave.objects.create(staff=patrol.deputy, starts_at=at(DAY, 0), ends_at=at(AFTER, 0))
+    Leave.objects.create(staff=patrol.inspector, starts_at=at(DAY, 13), ends_at=at(DAY, 18))
+    Leave.objects.create(staff=patrol.area.dispatcher, starts_at=at(BEFORE, 0), ends_at=at(DAY, 0))
+
+    health = compute_figures(DAY)["health"]
+
+    assert (health["staff"], health["checked_in"], health["missing"]) == (7, 3, 2)
+    # The same people as the team page (a manager's: everyone) and the 10:00 job's selector
+    assert health["missing"] == len(missing_check_ins(DAY, at=timezone.now()))
+    manager = make_user(Role.MANAGER)
+    client = Client(headers={"Accept-Language": "en"})
+    client.force_login(manager)
+    page = client.get(reverse("people:health_team"), {"day": DAY.isoformat()})
+    assert page.context["summary"].missing == health["missing"] + 1  # and the new manager

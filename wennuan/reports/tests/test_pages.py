@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from django.test import Client
@@ -189,3 +189,43 @@ def test_the_pdf_is_a_printable_document(planted, language):
     assert int(pages.group(1) or pages.group(2)) >= 1
     assert len(re.findall(rb"/Type /Page\b(?!s)", content)) >= 1
     assert b"STSong-Light" in content  # the built-in Chinese font, nothing embedded
+
+
+EARLY_DAYS = ["0001-01-01", "0001-01-10", "1999-12-31"]
+OUT_OF_RANGE = "Choose a day from 2000-01-01 to 2026-12-10."
+
+
+@pytest.mark.parametrize("day", EARLY_DAYS)
+def test_a_day_before_the_records_falls_back_to_yesterday_clearly(client, planted, day):
+    client.force_login(make_user(Role.MANAGER))
+    page = client.get(PAGE, {"day": day})
+    assert page.status_code == 200
+    assert page.context["day"] == DAY
+    assert OUT_OF_RANGE in page.content.decode()
+
+
+@pytest.mark.parametrize("day", EARLY_DAYS)
+def test_the_exports_of_a_day_before_the_records_are_yesterdays(client, planted, day):
+    client.force_login(make_user(Role.MANAGER))
+    for url in (XLSX, PDF):
+        export = client.get(url, {"day": day})
+        assert export.status_code == 200
+        assert f"briefing-{DAY.isoformat()}" in export["Content-Disposition"]
+
+
+@pytest.mark.parametrize("day", EARLY_DAYS)
+def test_regenerating_a_day_before_the_records_is_refused_and_stores_nothing(client, planted, day):
+    client.force_login(make_user(Role.MANAGER))
+    answer = client.post(REGENERATE, {"day": day}, follow=True)
+    assert answer.status_code == 200
+    assert answer.redirect_chain[-1][0] == PAGE
+    assert OUT_OF_RANGE in answer.content.decode()
+    assert list(Briefing.objects.values_list("day", "version")) == [(DAY, 1)]
+
+
+def test_the_first_day_of_the_records_is_shown(client, planted):
+    client.force_login(make_user(Role.MANAGER))
+    page = client.get(PAGE, {"day": "2000-01-01"})
+    assert page.status_code == 200
+    assert page.context["day"] == date(2000, 1, 1)
+    assert "Choose a day" not in page.content.decode()

@@ -78,7 +78,9 @@ def _assign(
     request.assignee = assignee
     request.assigned_at = now
     if first_assignment or request.status == Status.REOPENED:
-        first, on_site, resolution = sla.due_times(request.category, now, urgent=urgent)
+        first, on_site, resolution = sla.due_times(
+            request.category, now, urgent=urgent, emergency=request.filed_in_emergency
+        )
         request.first_contact_due, request.on_site_due, request.resolution_due = (
             first,
             on_site,

@@ -295,6 +295,7 @@ def submit_request(
                 attributes=answers,
                 measured_temperature=temperature,
                 remote_first=bool(flags & INFECTION_FLAGS),
+                filed_in_emergency=emergency_on(),
                 reporter_name=reporter_name.strip()[:64],
                 reporter_phone=phone,
                 latitude=latitude,

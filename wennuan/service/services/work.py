@@ -79,8 +79,10 @@ def _require_visit_approval(request: ServiceRequest) -> None:
 def approve_home_visit(*, request: ServiceRequest, actor: User) -> ServiceRequest:
     """A supervisor (of the assignee), a dispatcher or a manager approves a home visit to a
     remote-first home; the visit still needs the protective equipment checklist."""
+    from wennuan.emergency.services import dispatches
+
     assignee = request.assignee
-    allowed = actor.sees_whole_city or (assignee is not None and assignee.supervisor_id == actor.pk)
+    allowed = dispatches(actor) or (assignee is not None and assignee.supervisor_id == actor.pk)
     if not allowed:
         raise TransitionRefused(
             _("Only the assignee's supervisor or dispatch approves this visit.")

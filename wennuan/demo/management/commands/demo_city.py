@@ -10,6 +10,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 from tqdm import tqdm
 
+from wennuan.demo.emergency import build_demo_sites
 from wennuan.demo.fuel import build_demo_fuel
 from wennuan.demo.inspections import build_demo_inspections
 from wennuan.demo.services import build_demo_city, city_exists, clear_city
@@ -83,3 +84,4 @@ class Command(BaseCommand):
         rounds = build_demo_inspections(seed=options["seed"])
         summary = ", ".join(f"{name} {count:,}" for name, count in rounds.items())
         self.stdout.write(f"Demo inspections in {time.monotonic() - started:.1f} s: {summary}")
+        self.stdout.write(f"Demo disinfection sites: {build_demo_sites()}")
