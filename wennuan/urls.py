@@ -30,3 +30,6 @@ urlpatterns = [
     path("track/", RedirectView.as_view(url="/portal/track/", permanent=False)),
     path("admin/", admin.site.urls),
 ]
+
+# A database that cannot be reached answers 503 with Retry-After, not a bare 500.
+handler500 = "wennuan.core.views.server_error"

@@ -1,12 +1,16 @@
-"""Pages of shared infrastructure: login and the overview."""
+"""Pages of shared infrastructure: login, the overview, health checks, the 500 handler."""
 
 from __future__ import annotations
 
+import sys
+
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import LoginView
-from django.db import DatabaseError, connection
-from django.http import HttpRequest, HttpResponse
+from django.db import DatabaseError, InterfaceError, OperationalError, connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils.html import escape
+from django.utils.translation import gettext as _
 
 from wennuan.core.forms import ThrottledAuthenticationForm
 from wennuan.grid.selectors import overview_for_user
@@ -40,3 +44,35 @@ def readyz(request: HttpRequest) -> HttpResponse:
             f"database: {exc.__class__.__name__}", status=503, content_type="text/plain"
         )
     return HttpResponse("ok", content_type="text/plain")
+
+
+# Errors of the database driver that mean "not reachable now", not "this request is wrong":
+# the server is restarting, the connection dropped, SQLite's write lock timed out.
+UNAVAILABLE = (OperationalError, InterfaceError)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """The 500 handler: when the database is unreachable it answers 503 with Retry-After and
+    a plain message (a client retries; nothing acknowledged was lost), else a plain 500."""
+    error = sys.exc_info()[1]
+    if isinstance(error, UNAVAILABLE):
+        message = _(
+            "The service is briefly unavailable. Please try again in a minute: what you were "
+            "told was received is safe."
+        )
+        status, retry = 503, {"Retry-After": "30"}
+    else:
+        message = _("Something went wrong on our side. The error has been recorded.")
+        status, retry = 500, {}
+    if request.path.startswith(("/api/", "/open311/")):
+        response: HttpResponse = JsonResponse({"detail": str(message)}, status=status)
+    else:
+        response = HttpResponse(
+            f'<!doctype html><meta charset="utf-8"><meta name="viewport" '
+            f'content="width=device-width, initial-scale=1"><title>问暖 Wennuan</title>'
+            f'<p style="font:1.2rem sans-serif;margin:2rem">{escape(message)}</p>',
+            status=status,
+        )
+    for header, value in retry.items():
+        response[header] = value
+    return response
