@@ -18,9 +18,12 @@ from wennuan.core.services import (
 
 
 def client_address(request: Any) -> str | None:
-    """The client's address as the web server saw it (no proxy header trusted here)."""
-    address = request.META.get("REMOTE_ADDR") if request is not None else None
-    return address or None
+    """The client's address; behind a proxy, the one the proxy saw (``TRUSTED_PROXY_COUNT``,
+    as for the rate limits) — else every login through the proxy would share one address
+    and twenty failures by anyone would lock everyone out."""
+    from wennuan.core.ratelimit import client_ip
+
+    return (client_ip(request) or None) if request is not None else None
 
 
 class ThrottledAuthenticationForm(AuthenticationForm):

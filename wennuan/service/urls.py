@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.board, name="board"),
     path("bulk/", views.board_bulk, name="bulk"),
     path("handover/", views.handover, name="handover"),
+    path("photos/<int:pk>/", views.photo, name="photo"),
     path("my/", views.my_work_page, name="my_work"),
     path("all/", views.requests_page, name="list"),
     path("new/", views.on_behalf, name="on_behalf"),

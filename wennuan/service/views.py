@@ -10,7 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
@@ -397,3 +397,21 @@ def requests_page(request: HttpRequest) -> HttpResponse:
     filterset = RequestFilter(request.GET or None, queryset=board_requests(user))
     page = Paginator(filterset.qs, 50).get_page(request.GET.get("page"))
     return render(request, "service/list.html", {"filter": filterset, "page": page})
+
+
+@login_required
+def photo(request: HttpRequest, pk: int) -> FileResponse:
+    """A request's photo, to those who may see the request (residents' photos are not public
+    files: MEDIA_ROOT is never served as it is)."""
+    from wennuan.service.models import RequestPhoto
+
+    found = (
+        RequestPhoto.objects.filter(
+            pk=pk, request__in=ServiceRequest.objects.for_user(request_user(request))
+        )
+        .only("image", "content_type")
+        .first()
+    )
+    if found is None or not found.image:
+        raise Http404(_("Not found, or not in your area."))
+    return FileResponse(found.image.open("rb"), content_type=found.content_type)

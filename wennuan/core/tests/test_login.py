@@ -61,3 +61,27 @@ def test_health_endpoints_answer_without_login(client):
     assert client.get("/healthz").content == b"ok"
     response = client.get("/readyz")
     assert response.status_code == 200 and response.content == b"ok"
+
+
+def test_behind_a_proxy_failures_count_against_the_callers_address_not_the_proxys(
+    client, staff, settings
+):
+    settings.TRUSTED_PROXY_COUNT = 1
+    settings.LOGIN_FAILURE_LIMIT = 5
+    # Twenty failures from one address, under twenty names, all through the proxy.
+    for n in range(20):
+        client.post(
+            reverse("login"),
+            {"username": f"guess{n}", "password": "wrong"},
+            REMOTE_ADDR="10.0.0.1",
+            HTTP_X_FORWARDED_FOR="203.0.113.9",
+        )
+    assert set(FailedLogin.objects.values_list("ip_address", flat=True)) == {"203.0.113.9"}
+    # Someone else, through the same proxy, still logs in.
+    response = client.post(
+        reverse("login"),
+        {"username": "wang", "password": "correct-horse-9"},
+        REMOTE_ADDR="10.0.0.1",
+        HTTP_X_FORWARDED_FOR="198.51.100.7",
+    )
+    assert response.status_code == 302

@@ -239,3 +239,28 @@ def test_messages_speak_the_residents_language_not_the_staff_pages():
     staff_message = Notification.objects.get(template="work_assigned", related_key=english.number)
     assert staff_message.language == "zh-hans"
     assert "室温不达标" in staff_message.context["category"]
+
+
+def test_a_photo_is_served_only_to_those_who_may_see_its_request(client, settings, tmp_path):
+    from django.urls import reverse
+
+    from wennuan.grid.tests.factories import make_user
+    from wennuan.people.choices import Role
+
+    settings.MEDIA_ROOT = tmp_path
+    area = make_area()
+    request = submit_request(
+        category=category(),
+        household=area.household,
+        channel="portal",
+        attributes={"indoor_temperature": "15", "rooms_affected": "whole_home"},
+        photos=[SimpleUploadedFile("x.png", PNG)],
+    ).request
+    photo = request.photos.get()
+    url = reverse("service:photo", args=[photo.pk])
+    client.force_login(area.owner)
+    answer = client.get(url)
+    assert answer.status_code == 200 and b"".join(answer.streaming_content) == PNG
+    assert answer["Content-Type"] == "image/png"
+    client.force_login(make_user(Role.TECHNICIAN))  # another zone
+    assert client.get(url).status_code == 404
