@@ -7,12 +7,14 @@ Redis URL and every process shares one count.
 
 from __future__ import annotations
 
+import logging
 import time
 
 from django.core.cache import cache
 from django.http import HttpRequest
 
 WINDOW_SECONDS = 60
+logger = logging.getLogger(__name__)
 
 
 def client_ip(request: HttpRequest) -> str:
@@ -40,12 +42,16 @@ def over_limit(scope: str, ident: str, *, per_minute: int, now: float | None = N
     key = f"ratelimit:{scope}:{ident}:{window}"
     # add() is atomic and does nothing if the key exists; incr() is atomic on Redis and
     # under the memory cache's lock, so concurrent calls never lose a count.
-    cache.add(key, 0, timeout=WINDOW_SECONDS * 2)
     try:
-        count = cache.incr(key)
-    except ValueError:  # evicted between add and incr: count this call as the first
-        cache.set(key, 1, timeout=WINDOW_SECONDS * 2)
-        count = 1
+        cache.add(key, 0, timeout=WINDOW_SECONDS * 2)
+        try:
+            count = cache.incr(key)
+        except ValueError:  # evicted between add and incr: count this call as the first
+            cache.set(key, 1, timeout=WINDOW_SECONDS * 2)
+            count = 1
+    except Exception:  # the shared cache (Redis) is down: residents still get through
+        logger.warning("rate limit not counted: the cache is unreachable", exc_info=True)
+        return None
     if count <= per_minute:
         return None
     return max(1, int((window + 1) * WINDOW_SECONDS - now + 0.999))

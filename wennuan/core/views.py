@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import LoginView
 from django.db import DatabaseError, InterfaceError, OperationalError, connection
@@ -35,7 +36,7 @@ def healthz(request: HttpRequest) -> HttpResponse:
 
 
 def readyz(request: HttpRequest) -> HttpResponse:
-    """Readiness: the database answers too."""
+    """Readiness: the database answers too, and the shared cache when one is configured."""
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
@@ -43,6 +44,15 @@ def readyz(request: HttpRequest) -> HttpResponse:
         return HttpResponse(
             f"database: {exc.__class__.__name__}", status=503, content_type="text/plain"
         )
+    if settings.CACHE_URL:
+        from django.core.cache import cache
+
+        try:
+            cache.get("readyz")
+        except Exception as exc:  # Redis down: rate limits fail open, but say so
+            return HttpResponse(
+                f"cache: {exc.__class__.__name__}", status=503, content_type="text/plain"
+            )
     return HttpResponse("ok", content_type="text/plain")
 
 

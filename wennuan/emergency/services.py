@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from django.core.cache import cache
@@ -41,11 +42,15 @@ def current_state() -> EmergencyChange | None:
 
 def emergency_on() -> bool:
     """Whether emergency mode is on now."""
-    on = cache.get(CACHE_KEY)
+    try:
+        on = cache.get(CACHE_KEY)
+    except Exception:  # the shared cache (Redis) is down: ask the database every time
+        on = None
     if on is None:
         latest = EmergencyChange.objects.order_by("-changed_at", "-id").values_list("on", flat=True)
         on = bool(latest.first())
-        cache.set(CACHE_KEY, on, CACHE_SECONDS)
+        with contextlib.suppress(Exception):  # the answer is right without the cache
+            cache.set(CACHE_KEY, on, CACHE_SECONDS)
     return bool(on)
 
 
