@@ -100,3 +100,17 @@ def test_the_demo_manager_edits_catalogue_rules_and_curves_in_the_admin_but_not_
     assert client.get("/admin/operations/alarmrule/").status_code == 200
     assert client.get("/admin/service/servicecategory/").status_code == 200
     assert client.get("/admin/service/servicerequest/").status_code == 403
+
+
+def test_an_older_demo_city_gains_the_parts_added_since_and_only_once(capsys):
+    from wennuan.emergency.models import DisinfectionSite
+    from wennuan.fuel.models import CoalEntry
+    from wennuan.inspections.models import Facility
+
+    build_demo_city(households=300, seed=5)  # as an older version left it: no yards, no rounds
+    assert not CoalEntry.objects.exists() and not Facility.objects.exists()
+    call_command("demo_city", "--if-empty")
+    entries, facilities = CoalEntry.objects.count(), Facility.objects.count()
+    assert entries and facilities and DisinfectionSite.objects.exists()
+    call_command("demo_city", "--if-empty")
+    assert (CoalEntry.objects.count(), Facility.objects.count()) == (entries, facilities)

@@ -47,6 +47,7 @@ class Command(BaseCommand):
         if city_exists():
             if options["if_empty"]:
                 self.stdout.write("The database already has a city; demo not rebuilt.")
+                self._top_up(options["seed"])
                 return
             if not options["replace"]:
                 raise CommandError(
@@ -85,3 +86,18 @@ class Command(BaseCommand):
         summary = ", ".join(f"{name} {count:,}" for name, count in rounds.items())
         self.stdout.write(f"Demo inspections in {time.monotonic() - started:.1f} s: {summary}")
         self.stdout.write(f"Demo disinfection sites: {build_demo_sites()}")
+
+    def _top_up(self, seed: int) -> None:
+        """A city built by an older version gains the demo parts added since (coal yards,
+        inspections, disinfection sites), so `make run` on an old database shows them too."""
+        from wennuan.emergency.models import DisinfectionSite
+        from wennuan.fuel.models import CoalEntry
+        from wennuan.inspections.models import Facility
+
+        if not CoalEntry.objects.exists():
+            fuel = build_demo_fuel(seed=seed)
+            self.stdout.write(f"Demo coal yards added: {fuel}")
+        if not Facility.objects.exists():
+            self.stdout.write(f"Demo inspections added: {build_demo_inspections(seed=seed)}")
+        if not DisinfectionSite.objects.exists():
+            self.stdout.write(f"Demo disinfection sites added: {build_demo_sites()}")
