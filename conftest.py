@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -32,6 +33,29 @@ def fresh_cache() -> None:
     # Emergency mode is off until a test switches it (through the service, which clears
     # this): pages then cost the same number of queries on the first load as on the next.
     cache.set(CACHE_KEY, False, None)
+
+
+@pytest.fixture(autouse=True)
+def empty_task_queue() -> None:
+    """On the Redis queue (make test-rq) every test starts with nothing queued."""
+    from wennuan.core.tests.task_queue import empty_the_queue
+
+    empty_the_queue()
+
+
+@pytest.fixture
+def enqueued_tasks() -> Iterator[list[Any]]:
+    """The TaskResult of every task enqueued during the test, in order, whatever the queue."""
+    from django_tasks.signals import task_enqueued
+
+    seen: list[Any] = []
+
+    def record(sender: Any, task_result: Any, **kwargs: Any) -> None:
+        seen.append(task_result)
+
+    task_enqueued.connect(record, dispatch_uid="test-enqueued-tasks")
+    yield seen
+    task_enqueued.disconnect(dispatch_uid="test-enqueued-tasks")
 
 
 @pytest.fixture

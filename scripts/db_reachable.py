@@ -1,7 +1,8 @@
-"""Exit 0 when the database at the given URL accepts connections (used by `make test-pg`).
+"""Exit 0 when the database or Redis at the given URL accepts connections.
 
-For PostgreSQL, connecting to the server's `postgres` database is enough: the test
-runner creates its own test database.
+Used by `make test-pg` and `make test-rq`. For PostgreSQL, connecting to the server's
+`postgres` database is enough: the test runner creates its own test database. For Redis, a
+PING answered.
 """
 
 from __future__ import annotations
@@ -12,6 +13,13 @@ from urllib.parse import urlparse
 
 def main(url: str) -> int:
     parsed = urlparse(url)
+    if parsed.scheme in {"redis", "rediss", "unix"}:
+        import redis
+
+        try:
+            return 0 if redis.Redis.from_url(url, socket_connect_timeout=3).ping() else 1
+        except redis.RedisError:
+            return 1
     if parsed.scheme not in {"postgres", "postgresql", "pgsql"}:
         return 0
     try:

@@ -81,6 +81,8 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_tasks",
     "django_tasks_db",
+    "django_tasks_rq",
+    "django_rq",
     "rest_framework",
     "rest_framework.authtoken",
     "django_filters",
@@ -210,14 +212,37 @@ STORAGES = {
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
 MEDIA_URL = "media/"
 
-# Background work: the Django Tasks API. The database backend is the embedded
-# default; a Redis-backed backend is configured by the scale-out issue.
-TASKS = {
+# Background work: the Django Tasks API. The database queue (django-tasks-db) is the
+# embedded default: nothing more to run, and a task commits with the work it is about.
+# At scale, TASKS_BACKEND=rq puts the queue in Redis (django-tasks-rq) and any number of
+# `manage.py worker` processes on any machine take from it (docs/deployment.md, ADR 0006).
+_TASKS_BACKENDS = {
+    "database": "django_tasks_db.DatabaseBackend",
+    "rq": "django_tasks_rq.RQBackend",
+}
+TASKS_BACKEND = env_str("TASKS_BACKEND", "database")
+if TASKS_BACKEND not in _TASKS_BACKENDS:
+    raise ImproperlyConfigured(
+        f"TASKS_BACKEND must be one of {', '.join(_TASKS_BACKENDS)}, not {TASKS_BACKEND!r}"
+    )
+TASKS = {"default": {"BACKEND": _TASKS_BACKENDS[TASKS_BACKEND], "QUEUES": ["default"]}}
+# The Redis database of the RQ queue (only read with TASKS_BACKEND=rq). Give it a Redis that
+# persists (appendonly yes): a queued task lost with Redis is only caught up by the next sweep.
+TASKS_REDIS_URL = env_str("TASKS_REDIS_URL", "redis://127.0.0.1:6379/0")
+if not TASKS_REDIS_URL.startswith(("redis://", "rediss://", "unix://")):
+    raise ImproperlyConfigured(f"TASKS_REDIS_URL must be a redis:// URL, not {TASKS_REDIS_URL!r}")
+RQ_QUEUES = {
     "default": {
-        "BACKEND": env_str("TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
-        "QUEUES": ["default"],
+        "URL": TASKS_REDIS_URL,
+        # A job still running after this long is stopped and marked failed (seconds).
+        "DEFAULT_TIMEOUT": env_int("TASKS_RQ_TIMEOUT_SECONDS", 1800),
+        # Finished results are kept this long for the admin (seconds); failures a week.
+        "DEFAULT_RESULT_TTL": 3600,
+        "DEFAULT_FAILURE_TTL": 7 * 24 * 3600,
     }
 }
+# RQ's queue dashboard in the admin (superusers), only where the queue is in Redis.
+RQ_SHOW_ADMIN_LINK = TASKS_BACKEND == "rq"
 # The scheduler holds a lease in the database so that only one instance enqueues.
 SCHEDULER_LEASE_SECONDS = env_int("SCHEDULER_LEASE_SECONDS", 30)
 SCHEDULER_TICK_SECONDS = env_int("SCHEDULER_TICK_SECONDS", 5)

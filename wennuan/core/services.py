@@ -86,12 +86,32 @@ def run_scheduler_tick(*, holder: str, now: datetime | None = None) -> list[str]
     ):
         return []
     enqueued: list[str] = []
-    with transaction.atomic():
-        last_runs = dict(ScheduledRun.objects.values_list("name", "last_enqueued_at"))
-        for job in SCHEDULE:
-            if not job.is_due(now=now, last_enqueued_at=last_runs.get(job.name)):
-                continue
-            ScheduledRun.objects.update_or_create(name=job.name, defaults={"last_enqueued_at": now})
-            transaction.on_commit(job.task.enqueue)
-            enqueued.append(job.name)
+    last_runs = dict(ScheduledRun.objects.values_list("name", "last_enqueued_at"))
+    for job in SCHEDULE:
+        previous = last_runs.get(job.name)
+        if not job.is_due(now=now, last_enqueued_at=previous):
+            continue
+        # Each job's period is claimed on its own with a compare-and-set, and enqueued only
+        # after that claim commits: even two schedulers that both believe they hold the
+        # lease (one paused past its expiry) cannot enqueue the same period twice.
+        with transaction.atomic():
+            if _claim_period(name=job.name, previous=previous, now=now):
+                transaction.on_commit(job.task.enqueue)
+                enqueued.append(job.name)
     return enqueued
+
+
+def _claim_period(*, name: str, previous: datetime | None, now: datetime) -> bool:
+    """Move a job's last run from ``previous`` to ``now``; False if another scheduler did first."""
+    if previous is not None:
+        return bool(
+            ScheduledRun.objects.filter(name=name, last_enqueued_at=previous).update(
+                last_enqueued_at=now
+            )
+        )
+    try:
+        with transaction.atomic():
+            ScheduledRun.objects.create(name=name, last_enqueued_at=now)
+    except IntegrityError:
+        return False
+    return True

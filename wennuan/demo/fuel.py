@@ -83,7 +83,7 @@ COLD_WAVE_C = {
 
 
 def _shock(seed: int, day: date) -> float:
-    return random.Random(f"demo-weather:{seed}:{day.isoformat()}").gauss(0, ANOMALY_SHOCK_C)
+    return random.Random(f"demo-weather:{seed}:{day.isoformat()}").gauss(0, ANOMALY_SHOCK_C)  # nosec B311  # seeded demo data
 
 
 def demo_daily_means(first: date, last: date, seed: int) -> dict[date, float]:
@@ -122,7 +122,7 @@ def build_demo_fuel(
     Days from ``telemetry_since`` on (the demo telemetry's window) take their temperature
     and coal burned from the telemetry, as the morning check does; earlier days are drawn.
     """
-    rng = random.Random(seed + 11)
+    rng = random.Random(seed + 11)  # nosec B311  # seeded demo data
     today = today or timezone.localdate()
     season_start, _end = season_bounds(today)
     if season_start > today:  # before this season: last season is the history

@@ -220,7 +220,7 @@ def build_demo_city(*, households: int, seed: int, progress: Progress | None = N
     """
     if households < 100:
         raise ValueError("the demo city needs at least 100 households")
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # nosec B311  # seeded demo data
     report = progress or (lambda _step, _n: None)
     stats = CityStats()
     with transaction.atomic():
@@ -263,7 +263,7 @@ def _community_support(*, seed: int, stats: CityStats) -> None:
     )
     from wennuan.community.seed import seed_supply_items
 
-    rng = random.Random(seed + 31)
+    rng = random.Random(seed + 31)  # nosec B311  # seeded demo data
     today = timezone.localdate()
     futai = PartnerCommunity.objects.select_related("liaison").get(community__code=FUTAI_CODE)
     manager = User.objects.get(username="manager")

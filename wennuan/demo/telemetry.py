@@ -110,7 +110,7 @@ def build_demo_telemetry(
     """Readings every ``step_minutes`` for the last ``days`` days; returns how many."""
     now = (now or timezone.now()).replace(minute=0, second=0, microsecond=0)
     start = now - timedelta(days=days)
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # nosec B311  # seeded demo data
     stations = list(Station.objects.order_by("code").values_list("pk", "capacity_mw"))
     if not stations:
         return 0

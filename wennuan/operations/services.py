@@ -40,7 +40,7 @@ from wennuan.operations.partitions import drop_partitions_before
 
 MAX_BATCH = 10_000
 FUTURE_TOLERANCE = timedelta(minutes=5)
-TOKEN_PREFIX = "wngw_"
+TOKEN_PREFIX = "wngw_"  # nosec B105  # a public prefix, not a secret
 
 # Field → (lowest, highest) physical value accepted.
 STATION_FIELDS: dict[str, tuple[float, float]] = {

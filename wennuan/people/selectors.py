@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import (
     Case,
     Count,
@@ -29,7 +30,9 @@ from wennuan.people.models import FEVER_C, HealthCheckIn, Leave, Shift, User
 def request_user(request: HttpRequest) -> User:
     """The logged-in staff member of a view behind ``login_required``."""
     user = request.user
-    assert isinstance(user, User)
+    # A real check, not an assert: it must hold even under `python -O`.
+    if not isinstance(user, User):
+        raise PermissionDenied
     return user
 
 

@@ -83,6 +83,14 @@ def test_when_the_service_is_down_the_last_forecast_stays_and_says_how_old(servi
     assert age.failing and age.updated_at is not None and not age.stale
 
 
+@pytest.mark.parametrize("url", ["file:///etc/passwd", "ftp://127.0.0.1/forecast.json"])
+def test_a_forecast_url_that_is_not_http_is_refused_and_nothing_is_recorded(url):
+    with pytest.raises(ValueError, match="must be an http"):
+        fetch_forecast(url=url)
+    assert not WeatherFetch.objects.exists()
+    assert not WeatherDay.objects.exists()
+
+
 def _answer(**blocks: Any) -> bytes:
     return json.dumps({"utc_offset_seconds": 28800, **blocks}).encode()
 

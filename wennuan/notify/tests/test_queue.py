@@ -6,11 +6,17 @@ import threading
 from datetime import UTC, date, datetime
 
 import pytest
-from django.core.management import call_command
 from django.db import connection, transaction
 from django.utils.translation import gettext_lazy
+from django_tasks.base import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
+from wennuan.core.tests.task_queue import (
+    purge_the_queue,
+    queued_count,
+    result_of,
+    run_queued_tasks,
+)
 from wennuan.notify.choices import Channel, Language, NotificationStatus, Template
 from wennuan.notify.messages import MissingContextError
 from wennuan.notify.models import Notification
@@ -24,6 +30,7 @@ class Rollback(Exception):
     pass
 
 
+@pytest.mark.tasks
 @pytest.mark.django_db(transaction=True)
 def test_rolled_back_transaction_queues_nothing(sms_gateway):
     with pytest.raises(Rollback), transaction.atomic():
@@ -31,8 +38,8 @@ def test_rolled_back_transaction_queues_nothing(sms_gateway):
         raise Rollback
 
     assert not Notification.objects.exists()
-    assert not DBTaskResult.objects.exists()
-    call_command("db_worker", "--batch", "--queue-name", "default", "--no-startup-delay")
+    assert queued_count() == 0
+    run_queued_tasks()
     assert sms_gateway.requests == []
 
 
@@ -64,35 +71,39 @@ def tasks_seen_by_another_connection() -> int:
     return seen[0]
 
 
+@pytest.mark.tasks
 @pytest.mark.django_db(transaction=True)
-def test_committed_message_is_enqueued_and_the_database_worker_delivers_it(sms_gateway):
+def test_committed_message_is_enqueued_and_a_worker_delivers_it(sms_gateway, enqueued_tasks):
     with transaction.atomic():
         notification = queue_sms()
 
-    task = DBTaskResult.objects.get(task_path=DELIVER_TASK)
-    assert task.args_kwargs == {"args": [], "kwargs": {"notification_ids": [notification.pk]}}
+    (task,) = [t for t in enqueued_tasks if t.task.module_path == DELIVER_TASK]
+    assert task.args == [] and task.kwargs == {"notification_ids": [notification.pk]}
+    assert queued_count() == 1
 
-    call_command("db_worker", "--batch", "--queue-name", "default", "--no-startup-delay")
+    run_queued_tasks()
 
     assert [r.body["id"] for r in sms_gateway.requests] == [notification.pk]
     notification.refresh_from_db()
     assert notification.status == NotificationStatus.SENT
-    task.refresh_from_db()
-    assert task.status == "SUCCESSFUL"
-    assert task.return_value == ["sent"]
+    stored = result_of(task.id)
+    assert stored.status == TaskResultStatus.SUCCESSFUL
+    assert stored.return_value == ["sent"]
 
 
+@pytest.mark.tasks
 @pytest.mark.django_db(transaction=True)
 def test_sweep_task_delivers_what_the_fast_path_missed(sms_gateway):
     # given a queued message whose delivery task was lost (e.g. the queue was purged)
     notification = queue_sms()
-    DBTaskResult.objects.all().delete()
+    purge_the_queue()
+    assert queued_count() == 0
 
-    deliver_due_task.enqueue()
-    call_command("db_worker", "--batch", "--queue-name", "default", "--no-startup-delay")
+    sweep = deliver_due_task.enqueue()
+    run_queued_tasks()
 
     assert [r.body["id"] for r in sms_gateway.requests] == [notification.pk]
-    assert DBTaskResult.objects.get().return_value == 1
+    assert result_of(sweep.id).return_value == 1
 
 
 @pytest.mark.django_db

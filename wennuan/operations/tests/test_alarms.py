@@ -23,12 +23,10 @@ pytestmark = pytest.mark.django_db
 
 
 def run_worker() -> None:
-    """Run every queued task, as the `worker` process would."""
-    from django.core.management import call_command
+    """Run every queued task, as the `worker` process would (on either queue)."""
+    from wennuan.core.tests.task_queue import run_queued_tasks
 
-    call_command(
-        "db_worker", "--batch", "--queue-name", "default", "--no-startup-delay", verbosity=0
-    )
+    run_queued_tasks()
 
 
 NOW = timezone.now().replace(second=0, microsecond=0)
@@ -160,6 +158,7 @@ def test_the_lifecycle_refuses_what_it_does_not_allow_and_changes_nothing():
     assert alarm.status == AlarmStatus.CLEARED and alarm.cleared_at is not None
 
 
+@pytest.mark.tasks
 @pytest.mark.django_db(transaction=True)  # the worker closes connections
 def test_a_planned_stop_tells_every_household_beneath_it_and_again_when_heat_is_back():
     from wennuan.grid.tests.factories import make_building, make_household
@@ -189,6 +188,7 @@ def test_a_planned_stop_tells_every_household_beneath_it_and_again_when_heat_is_
     assert Notification.objects.filter(template="heat_back").count() == 3
 
 
+@pytest.mark.tasks
 @pytest.mark.django_db(transaction=True)  # the worker closes connections
 def test_a_heat_source_stop_reaches_the_households_of_all_its_stations():
     from wennuan.grid.tests.factories import make_building, make_household
@@ -208,10 +208,9 @@ def test_a_heat_source_stop_reaches_the_households_of_all_its_stations():
     assert stop.households_told == 2
 
 
+@pytest.mark.tasks
 @pytest.mark.django_db(transaction=True)  # the worker closes connections
-def test_a_large_stop_is_told_in_batches_each_its_own_task(settings):
-    from django_tasks_db.models import DBTaskResult
-
+def test_a_large_stop_is_told_in_batches_each_its_own_task(settings, enqueued_tasks):
     from wennuan.grid.tests.factories import make_building, make_household
     from wennuan.operations.stops import announce_stop
 
@@ -227,8 +226,8 @@ def test_a_large_stop_is_told_in_batches_each_its_own_task(settings):
     stop.refresh_from_db()
     assert stop.households_told == 5
     assert Notification.objects.filter(template="stop_notice").count() == 5
-    batches = DBTaskResult.objects.filter(task_path__endswith="tell_households_task")
-    assert batches.count() == 4  # 2 + 2 + 1, then one that finds nobody left
+    batches = [t for t in enqueued_tasks if t.task.module_path.endswith("tell_households_task")]
+    assert len(batches) == 4  # 2 + 2 + 1, then one that finds nobody left
 
 
 def test_a_critical_alarm_opens_one_work_order_for_the_zones_named_repair_owner():

@@ -200,6 +200,7 @@ def test_the_dashboard_proposes_to_resolve_once_telemetry_is_back_on_the_curve(c
     assert 'data-testid="recovered"' in page.content.decode()
 
 
+@pytest.mark.tasks
 @pytest.mark.django_db(transaction=True)  # the worker closes connections
 def test_a_dispatcher_announces_a_stop_and_then_says_heat_is_back(client):
     from wennuan.grid.tests.factories import make_household
