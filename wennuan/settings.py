@@ -260,6 +260,16 @@ NOTIFY_MAX_ATTEMPTS = env_int("NOTIFY_MAX_ATTEMPTS", 8)
 NOTIFY_RETRY_BASE_SECONDS = env_int("NOTIFY_RETRY_BASE_SECONDS", 30)
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "wennuan@localhost")
+# The SMTP relay, with EMAIL_BACKEND=django.core.mail.backends.smtp.EmailBackend.
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)  # STARTTLS, usually port 587
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)  # TLS from the start, usually port 465
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
+if EMAIL_USE_TLS and EMAIL_USE_SSL:
+    raise ImproperlyConfigured("Set EMAIL_USE_TLS or EMAIL_USE_SSL, not both")
 # The public address residents reach the portal on (links in SMS messages).
 PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", "http://127.0.0.1:8000")
 
@@ -378,6 +388,12 @@ MQTT_HOST = env_str("MQTT_HOST", "127.0.0.1")
 MQTT_PORT = env_int("MQTT_PORT", 1883)
 MQTT_USERNAME = env_str("MQTT_USERNAME", "")
 MQTT_PASSWORD = env_str("MQTT_PASSWORD", "")
+# The listener's session at the broker: one listener per client id (a second one with the same
+# id takes the session over). MQTT_TLS connects with TLS, checking the broker's certificate
+# against MQTT_TLS_CA_FILE (or the system's CAs when empty).
+MQTT_CLIENT_ID = env_str("MQTT_CLIENT_ID", "wennuan-mqtt-ingest")
+MQTT_TLS = env_bool("MQTT_TLS", False)
+MQTT_TLS_CA_FILE = env_str("MQTT_TLS_CA_FILE", "")
 # The MQTT listener writes a batch when it holds this many readings or this many seconds passed.
 MQTT_BATCH_SIZE = env_int("MQTT_BATCH_SIZE", 500)
 MQTT_BATCH_SECONDS = env_int("MQTT_BATCH_SECONDS", 1)

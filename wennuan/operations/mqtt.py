@@ -62,7 +62,7 @@ class TelemetryListener:
         *,
         host: str | None = None,
         port: int | None = None,
-        client_id: str = "wennuan-mqtt-ingest",
+        client_id: str | None = None,
         batch_size: int | None = None,
         batch_seconds: float | None = None,
         persistent: bool = True,
@@ -79,12 +79,15 @@ class TelemetryListener:
         self.written = 0
         self.client = mqtt.Client(
             CallbackAPIVersion.VERSION2,
-            client_id=client_id,
+            client_id=client_id or settings.MQTT_CLIENT_ID,
             # Persistent: the broker keeps our subscriptions and unacknowledged messages while
             # we are away (tests use a throwaway session instead).
             clean_session=not persistent,
             manual_ack=True,
         )
+        if settings.MQTT_TLS:
+            # The broker's certificate and host name are checked (paho's default context).
+            self.client.tls_set(ca_certs=settings.MQTT_TLS_CA_FILE or None)
         if settings.MQTT_USERNAME:
             self.client.username_pw_set(settings.MQTT_USERNAME, settings.MQTT_PASSWORD or None)
         self.client.reconnect_delay_set(min_delay=1, max_delay=30)

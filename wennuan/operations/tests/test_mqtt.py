@@ -131,3 +131,15 @@ def test_the_simulator_a_fault_an_alarm_and_a_complaint_make_one_incident():
     correlate_incidents()
     incident = Incident.objects.get()
     assert incident.station == faulty and incident.alarm is not None
+
+
+@pytest.mark.skipif(not broker_reachable(), reason="no MQTT broker at MQTT_HOST:MQTT_PORT")
+def test_with_mqtt_tls_the_listener_insists_on_tls(settings):
+    """MQTT_TLS=true: against the local broker, which speaks plain MQTT, the TLS handshake
+    fails instead of the listener falling back to an unencrypted connection."""
+    import ssl
+
+    settings.MQTT_TLS = True
+    listener = TelemetryListener(client_id=f"wennuan-test-{uuid.uuid4().hex[:8]}", persistent=False)
+    with pytest.raises((ssl.SSLError, ConnectionError, OSError)):
+        listener.client.connect(settings.MQTT_HOST, settings.MQTT_PORT)
