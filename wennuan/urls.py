@@ -6,12 +6,15 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from wennuan.core import views as core_views
+from wennuan.people import two_factor_views
 
 urlpatterns = [
     path("", core_views.home, name="home"),
     path("healthz", core_views.healthz, name="healthz"),
     path("readyz", core_views.readyz, name="readyz"),
     path("login/", core_views.WennuanLoginView.as_view(), name="login"),
+    path("login/verify/", two_factor_views.login_verify, name="login_verify"),
+    path("account/", include("wennuan.people.account_urls")),
     path("logout/", LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("grid/", include("wennuan.grid.urls")),
@@ -28,6 +31,8 @@ urlpatterns = [
     path("reports/", include("wennuan.reports.urls")),
     path("community/", include("wennuan.community.urls")),
     path("track/", RedirectView.as_view(url="/portal/track/", permanent=False)),
+    # The admin's own login form would skip the second factor.
+    path("admin/login/", two_factor_views.admin_login),
     path("admin/", admin.site.urls),
 ]
 

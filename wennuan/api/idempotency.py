@@ -3,8 +3,15 @@
 - A new key: the call runs and its answer (status and body) is stored under the key.
 - The same key with the same method, path and body: the stored answer, marked with
   ``Idempotent-Replayed: true``; nothing runs again.
-- The same key with another body: 422. While the first call is still running: 409.
-- An answer that is a server error is not stored, so a retry runs again.
+- The same key with another body: 422.
+- The key, the work and the answer commit in one transaction (IdempotentMixin.dispatch):
+  a process killed midway leaves nothing behind, and the retry runs the call once. A second
+  call with the key while the first runs waits for it (PostgreSQL: on the key's unique index;
+  SQLite: for the write lock, up to SQLITE_BUSY_TIMEOUT_SECONDS, then 503 and Retry-After)
+  and then gets the stored answer. (409 "still running" is left for keys claimed by older
+  versions, which stored the key before the work.)
+- An answer that is a server error is not stored, and nothing of its work is kept: a retry
+  runs again.
 Keys are per user and kept API_IDEMPOTENCY_KEEP_HOURS (at least 24) hours.
 """
 
@@ -89,9 +96,13 @@ def begin(request: Request) -> IdempotencyRecord | None:
 
 
 def finish(record: IdempotencyRecord, response: Response) -> None:
-    """Store the answer for retries; forget the key after a server error."""
-    if response.status_code >= 500:
-        record.delete()
+    """Store the answer for retries, in the transaction of the work (IdempotentMixin.dispatch).
+
+    Not after a server error, nor when the work's transaction can only be rolled back (a
+    refusal raised inside a service's ``atomic(savepoint=False)`` block): then the rollback
+    takes the key with it and a retry runs again.
+    """
+    if response.status_code >= 500 or transaction.get_rollback():
         return
     record.status = response.status_code
     record.response = response.data

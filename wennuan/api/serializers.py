@@ -9,8 +9,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from rest_framework import serializers
 
+from wennuan.core.privacy import mask_phone
 from wennuan.grid.choices import Duty
 from wennuan.grid.models import Building, HeatSource, Household, Station, Zone, ZoneAssignment
+from wennuan.grid.privacy import may_call_household, may_call_requester
 from wennuan.operations.models import StationHour, StationReading
 from wennuan.people.models import User
 from wennuan.service.models import RequestEvent, ServiceCategory, ServiceRequest
@@ -75,6 +77,16 @@ class RequestDetailSerializer(RequestSerializer):
     class Meta(RequestSerializer.Meta):
         fields = [*RequestSerializer.Meta.fields, "reporter_name", "reporter_phone", "events"]
         read_only_fields = fields
+
+    def to_representation(self, instance: ServiceRequest) -> Any:
+        # The full number for those who call the resident (the assignee, dispatch, the
+        # zone's named owners); masked for everyone else.
+        data = super().to_representation(instance)
+        request = self.context.get("request")
+        user = getattr(request, "user", None)
+        if not may_call_requester(user, instance):
+            data["reporter_phone"] = mask_phone(data.get("reporter_phone"))
+        return data
 
 
 class RequestCreateSerializer(serializers.Serializer[Any]):
@@ -154,6 +166,19 @@ class HouseholdSerializer(serializers.ModelSerializer[Household]):
             "heated_area_m2", "heating_status", "occupant_name", "phone",
         ]  # fmt: skip
         read_only_fields = fields
+
+    def to_representation(self, instance: Household) -> Any:
+        # Lists always mask the phone; one household shows it whole to dispatch and the
+        # zone's named owners (the same rule as the household page).
+        data = super().to_representation(instance)
+        view = self.context.get("view")
+        request = self.context.get("request")
+        whole = getattr(view, "action", None) == "retrieve" and may_call_household(
+            getattr(request, "user", None), instance
+        )
+        if not whole:
+            data["phone"] = mask_phone(data.get("phone"))
+        return data
 
 
 class BuildingSerializer(serializers.ModelSerializer[Building]):

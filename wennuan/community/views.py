@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 
 from wennuan.community import forms, selectors, services
 from wennuan.community.models import PartnerCommunity, PartyMemberReport, SupplyEntry, SupportRecord
+from wennuan.core.paging import page_size
 from wennuan.grid.selectors import search_households
 from wennuan.people.selectors import request_user
 
@@ -265,7 +266,9 @@ def _supplies_page(
         "lines": forms.LineFormSet(prefix="lines"),
         **(bound or {}),
     }
-    entries = Paginator(selectors.ledger(), 50).get_page(request.GET.get("page"))
+    entries = Paginator(selectors.ledger(), page_size(request, 50)).get_page(
+        request.GET.get("page")
+    )
     return render(
         request,
         "community/supplies.html",
@@ -368,7 +371,7 @@ def mine(request: HttpRequest) -> HttpResponse:
     homes = list(search_households(user=user, query=query, limit=20)) if query else None
     show = request.GET.get("show", "open")
     requests = selectors.community_requests(user, open_only=show != "all")
-    page = Paginator(requests, 20).get_page(request.GET.get("page"))
+    page = Paginator(requests, page_size(request, 20)).get_page(request.GET.get("page"))
     found = PartnerCommunity.objects.for_user(user).select_related("community", "liaison").first()
     return render(
         request,

@@ -46,7 +46,13 @@ class ThrottledAuthenticationForm(AuthenticationForm):
         except ValidationError:
             record_failed_login(username=username, ip_address=address)
             raise
-        clear_failed_logins(username=username)
+        from wennuan.people.two_factor import has_confirmed_device
+
+        # With a code still to come, failures are cleared only once the code is right (the
+        # verify step): else giving the password again would reset the count of wrong codes.
+        user = self.get_user()
+        if user is None or not has_confirmed_device(user):
+            clear_failed_logins(username=username)
         return cleaned
 
 

@@ -122,6 +122,11 @@ SCHEDULE: tuple[PeriodicJob, ...] = (
         daily_at=time(10, 0),
     ),
     PeriodicJob(
+        name="resume-stop-texts",
+        task_path="wennuan.operations.tasks.resume_stop_texts_task",
+        every=timedelta(minutes=5),
+    ),
+    PeriodicJob(
         name="prune-failed-logins",
         task_path="wennuan.core.tasks.prune_failed_logins_task",
         every=timedelta(hours=1),

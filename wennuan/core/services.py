@@ -96,7 +96,9 @@ def run_scheduler_tick(*, holder: str, now: datetime | None = None) -> list[str]
         # lease (one paused past its expiry) cannot enqueue the same period twice.
         with transaction.atomic():
             if _claim_period(name=job.name, previous=previous, now=now):
-                transaction.on_commit(job.task.enqueue)
+                # robust: with the queue (Redis) down the claim stands and the error is logged;
+                # that one period is skipped, the job's next period runs (docs/reliability.md).
+                transaction.on_commit(job.task.enqueue, robust=True)
                 enqueued.append(job.name)
     return enqueued
 

@@ -6,6 +6,7 @@ import sys
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.views import LoginView
 from django.db import DatabaseError, InterfaceError, OperationalError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -15,13 +16,23 @@ from django.utils.translation import gettext as _
 
 from wennuan.core.forms import ThrottledAuthenticationForm
 from wennuan.grid.selectors import overview_for_user
+from wennuan.people import two_factor, two_factor_views
 
 
 class WennuanLoginView(LoginView):
-    """Login with throttling of failed attempts."""
+    """Login with throttling of failed attempts; staff with two-factor login on give their
+    code next (/login/verify/) and are only logged in after it."""
 
     authentication_form = ThrottledAuthenticationForm
     redirect_authenticated_user = True
+
+    def form_valid(self, form: AuthenticationForm) -> HttpResponse:
+        user = form.get_user()
+        if two_factor.has_confirmed_device(user):
+            return two_factor_views.start_pending_login(
+                self.request, user, next_url=self.get_success_url()
+            )
+        return super().form_valid(form)
 
 
 @login_required

@@ -187,9 +187,17 @@ def clear_city() -> None:
         FlagView,
         HouseholdFlag,
     )
+    from wennuan.grid.models import HouseholdDataAction
 
     # Rows that name the staff, households and stations deleted below (a demo reset only).
-    for named in (DisinfectionLog, CallTask, FlagView, HouseholdFlag, EmergencyChange):
+    for named in (
+        DisinfectionLog,
+        CallTask,
+        FlagView,
+        HouseholdFlag,
+        EmergencyChange,
+        HouseholdDataAction,
+    ):
         named._default_manager.all().delete()
     DisinfectionSite.objects.filter(station__isnull=False).delete()
     ServiceRequest.objects.all().delete()

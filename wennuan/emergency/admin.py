@@ -54,8 +54,45 @@ class DisinfectionLogAdmin(ReadOnlyAdmin):
     list_display = ["done_at", "site", "done_by", "agent"]
 
 
+class RecordsFlagViews(ReadOnlyAdmin):
+    """Flags seen in the admin are recorded as on the pages (``FlagView``, where "admin")."""
+
+    def flagged_households(self, rows: Any) -> list[Any]:
+        return [row.household_id for row in rows]
+
+    def changelist_view(self, request: Any, extra_context: Any = None) -> Any:
+        from wennuan.emergency.services import record_flag_views
+
+        response = super().changelist_view(request, extra_context)
+        changelist = (getattr(response, "context_data", None) or {}).get("cl")
+        if changelist is not None:
+            record_flag_views(
+                household_ids=self.flagged_households(changelist.result_list),
+                viewer=request.user,
+                where=f"admin: {self.model._meta.model_name} list",
+            )
+        return response
+
+    def change_view(
+        self, request: Any, object_id: str, form_url: str = "", extra_context: Any = None
+    ) -> Any:
+        from django.contrib.admin.utils import unquote
+
+        from wennuan.emergency.services import record_flag_views
+
+        response = super().change_view(request, object_id, form_url, extra_context)
+        row = self.get_object(request, unquote(object_id))
+        if row is not None and getattr(response, "status_code", 200) == 200:
+            record_flag_views(
+                household_ids=self.flagged_households([row]),
+                viewer=request.user,
+                where=f"admin: {self.model._meta.model_name}",
+            )
+        return response
+
+
 @admin.register(HouseholdFlag)
-class HouseholdFlagAdmin(ReadOnlyAdmin):
+class HouseholdFlagAdmin(RecordsFlagViews):
     list_display = ["household", "kind", "starts_on", "ends_on", "created_by", "created_at"]
     list_filter = ["kind"]
 
@@ -68,6 +105,13 @@ class FlagViewAdmin(ReadOnlyAdmin):
 
 
 @admin.register(CallTask)
-class CallTaskAdmin(ReadOnlyAdmin):
+class CallTaskAdmin(RecordsFlagViews):
     list_display = ["created_at", "household", "reason", "assignee", "done_at", "outcome"]
     list_filter = ["reason"]
+
+    def flagged_households(self, rows: Any) -> list[Any]:
+        # "Vulnerable household: …" is care information; an exposure call is not a flag.
+        from wennuan.emergency.models import CallReason
+
+        care = (CallReason.INCIDENT, CallReason.STOP)
+        return [row.household_id for row in rows if row.reason in care]

@@ -1,4 +1,6 @@
-"""Exposure traces as an Excel workbook and as CSV (the households to call)."""
+"""Exposure traces as an Excel workbook and as CSV (the households to call). Phone numbers
+are masked: a file travels; the calls themselves are made from the call list, where the
+caller assigned sees the full number."""
 
 from __future__ import annotations
 
@@ -10,6 +12,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
 
+from wennuan.core.privacy import mask_phone
+
 
 def _rows(trace: Any) -> dict[str, tuple[list[str], list[list[Any]]]]:
     local = timezone.localtime
@@ -20,7 +24,7 @@ def _rows(trace: Any) -> dict[str, tuple[list[str], list[list[Any]]]]:
                 [
                     v.household.account_number,
                     v.household.address,
-                    v.household.phone,
+                    mask_phone(v.household.phone),
                     local(v.checked_in_at).strftime("%Y-%m-%d %H:%M") if v.checked_in_at else "",
                     v.request.number,
                 ]
@@ -34,7 +38,7 @@ def _rows(trace: Any) -> dict[str, tuple[list[str], list[list[Any]]]]:
                 [
                     c.colleague.display_name,
                     c.colleague.username,
-                    c.colleague.phone,
+                    mask_phone(c.colleague.phone),
                     _("shared a shift") if c.how == "shift" else _("visited the same home"),
                     local(c.when).strftime("%Y-%m-%d %H:%M"),
                 ]

@@ -78,6 +78,18 @@ def set_emergency_mode(*, on: bool, actor: Any, reason: str = "") -> EmergencyCh
 # --- disinfection -----------------------------------------------------------------------
 
 
+def may_keep_disinfection_log(user: Any) -> bool:
+    """The company's own staff read and keep the disinfection log of its sites (offices,
+    stations, vehicles); partner communities' workers do not."""
+    from wennuan.people.choices import Role
+
+    return bool(
+        getattr(user, "is_authenticated", False)
+        and user.is_active
+        and user.role != Role.COMMUNITY_WORKER
+    )
+
+
 def record_disinfection(
     *, site: Any, done_by: Any, agent: str, done_at: Any = None, note: str = ""
 ) -> Any:
@@ -85,9 +97,8 @@ def record_disinfection(
     from django.utils import timezone
 
     from wennuan.emergency.models import DisinfectionLog
-    from wennuan.people.choices import Role
 
-    if getattr(done_by, "role", None) == Role.COMMUNITY_WORKER or not done_by.is_active:
+    if not may_keep_disinfection_log(done_by):
         raise EmergencyRefused(_("Disinfections are recorded by the company's staff."))
     agent = agent.strip()
     if not agent:
@@ -337,3 +348,19 @@ def call_vulnerable_households(
         .distinct()
     )
     return len(call_households(households=homes, reason=reason, detail=detail, key_prefix=key))
+
+
+def record_flag_views(*, household_ids: Any, viewer: Any, where: str) -> int:
+    """Record that ``viewer`` saw care information of these households (a list that shows
+    why a home is called, a vulnerability note): the same audit as ``read_flags``."""
+    from wennuan.emergency.models import FlagView
+
+    if not getattr(viewer, "is_authenticated", False):
+        return 0
+    rows = [
+        FlagView(household_id=pk, viewer=viewer, where=where[:100])
+        for pk in dict.fromkeys(household_ids)
+        if pk is not None
+    ]
+    FlagView.objects.bulk_create(rows)
+    return len(rows)

@@ -64,9 +64,11 @@ def disinfection(request: HttpRequest) -> HttpResponse:
     """Sites with their last disinfection (overdue first), and logging one."""
     from wennuan.emergency.forms import DisinfectionForm
     from wennuan.emergency.selectors import site_statuses
-    from wennuan.emergency.services import record_disinfection
+    from wennuan.emergency.services import may_keep_disinfection_log, record_disinfection
 
     user = request_user(request)
+    if not may_keep_disinfection_log(user):
+        raise Http404(_("Not found, or not in your area."))
     form = DisinfectionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -159,11 +161,25 @@ def calls(request: HttpRequest) -> HttpResponse:
         except EmergencyRefused as refusal:
             messages.error(request, str(refusal))
         return redirect("emergency:calls")
+    from wennuan.emergency.models import CallReason
+    from wennuan.emergency.services import dispatches, record_flag_views
+
+    open_calls = list(calls_for(user)[:200])
+    # "Vulnerable household" is care information: seeing it in the list is recorded.
+    record_flag_views(
+        household_ids=[
+            c.household_id for c in open_calls if c.reason in (CallReason.INCIDENT, CallReason.STOP)
+        ],
+        viewer=user,
+        where="calls to make",
+    )
     return render(
         request,
         "emergency/calls.html",
         {
-            "calls": calls_for(user)[:200],
+            "calls": open_calls,
+            # The full number goes to the caller assigned; an unassigned call to dispatch.
+            "may_take_unassigned": dispatches(user),
             "done_recently": CallTask.objects.filter(done_at__isnull=False)
             .filter(**({} if user.sees_whole_city else {"assignee": user}))
             .select_related("household")

@@ -62,7 +62,7 @@ def ledger(heat_source: HeatSource) -> QuerySet[CoalEntry]:
     """Entries newest first, with who recorded them and what reversed them."""
     return (
         CoalEntry.objects.filter(heat_source=heat_source)
-        .select_related("created_by", "reversal", "reverses")
+        .select_related("heat_source", "created_by", "reversal", "reverses")
         .order_by("-day", "-id")
     )
 

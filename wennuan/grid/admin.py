@@ -1,5 +1,7 @@
 """Django admin for the grid's master data (sized for a million households)."""
 
+from typing import Any
+
 from django.contrib import admin
 
 from wennuan.grid.models import (
@@ -10,6 +12,7 @@ from wennuan.grid.models import (
     District,
     HeatSource,
     Household,
+    HouseholdDataAction,
     ImportRun,
     Station,
     Street,
@@ -89,6 +92,20 @@ class HouseholdAdmin(admin.ModelAdmin[Household]):
     raw_id_fields = ["building"]
     show_full_result_count = False
 
+    def change_view(
+        self, request: Any, object_id: str, form_url: str = "", extra_context: Any = None
+    ) -> Any:
+        # The vulnerability mark and note are care information: seeing them is recorded.
+        from django.contrib.admin.utils import unquote
+
+        from wennuan.emergency.services import record_flag_views
+
+        response = super().change_view(request, object_id, form_url, extra_context)
+        household = self.get_object(request, unquote(object_id))
+        if household is not None and household.vulnerable:
+            record_flag_views(household_ids=[household.pk], viewer=request.user, where="admin")
+        return response
+
 
 @admin.register(CoverageReport)
 class CoverageReportAdmin(admin.ModelAdmin[CoverageReport]):
@@ -119,3 +136,21 @@ class ImportRunAdmin(admin.ModelAdmin[ImportRun]):
         "user",
         "encoding",
     ]
+
+
+@admin.register(HouseholdDataAction)
+class HouseholdDataActionAdmin(admin.ModelAdmin[HouseholdDataAction]):
+    """The audit of personal-data exports and erasures: read only."""
+
+    list_display = ["at", "household", "action", "by", "by_label", "reason"]
+    list_filter = ["action"]
+    raw_id_fields = ["household"]
+
+    def has_add_permission(self, request: Any) -> bool:
+        return False
+
+    def has_change_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: Any, obj: Any = None) -> bool:
+        return False

@@ -44,3 +44,10 @@ class ImportKind(models.TextChoices):
     HOUSEHOLDS = "households", _("Households")
     STAFF = "staff", _("Staff")
     ZONES = "zones", _("Zone assignments")
+
+
+class DataAction(models.TextChoices):
+    """What was done with a household's personal data on request (PIPL / GDPR)."""
+
+    EXPORT = "export", _("Exported")
+    ERASE = "erase", _("Erased (anonymised)")

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.utils.translation import gettext_lazy as _
 
+from wennuan.core.forms import StyledForm
 from wennuan.grid.choices import ImportKind
 
 
@@ -35,3 +38,24 @@ class ImportForm(forms.Form):
                 % {"mb": settings.IMPORT_MAX_UPLOAD_BYTES // (1024 * 1024)}
             )
         return upload
+
+
+class EraseForm(StyledForm):
+    """Erasing a household's personal data: why, and the account number typed to confirm."""
+
+    reason = forms.CharField(
+        label=_("Reason (e.g. the resident's written request and its date)"),
+        max_length=300,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    confirm = forms.CharField(label=_("Type the account number to confirm"), max_length=20)
+
+    def __init__(self, *args: Any, account_number: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.account_number = account_number
+
+    def clean_confirm(self) -> str:
+        typed: str = self.cleaned_data["confirm"].strip()
+        if typed != self.account_number:
+            raise forms.ValidationError(_("This is not the household's account number."))
+        return typed

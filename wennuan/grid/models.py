@@ -15,7 +15,14 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from wennuan.grid.choices import Duty, Fuel, HeatingStatus, HeatSourceKind, ImportKind
+from wennuan.grid.choices import (
+    DataAction,
+    Duty,
+    Fuel,
+    HeatingStatus,
+    HeatSourceKind,
+    ImportKind,
+)
 from wennuan.people.choices import Role
 
 M = TypeVar("M", bound=models.Model)
@@ -377,3 +384,37 @@ class ImportRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.file_name}"
+
+
+class HouseholdDataAction(models.Model):
+    """An append-only record of one export or erasure of a household's personal data: who
+    (a staff member, or the resident through the portal), when, why, and what it touched."""
+
+    household = models.ForeignKey(
+        Household,
+        verbose_name=_("household"),
+        on_delete=models.PROTECT,
+        related_name="data_actions",
+    )
+    action = models.CharField(_("action"), max_length=8, choices=DataAction.choices)
+    at = models.DateTimeField(_("at"), auto_now_add=True, db_index=True)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    # Who, when ``by`` is empty: "resident (portal)", "command line".
+    by_label = models.CharField(_("by (label)"), max_length=64, blank=True)
+    reason = models.CharField(_("reason"), max_length=300, blank=True)
+    summary = models.JSONField(_("summary"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("household data action")
+        verbose_name_plural = _("household data actions")
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.household_id} {self.action} {self.at:%Y-%m-%d %H:%M}"

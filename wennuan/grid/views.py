@@ -12,10 +12,14 @@ from django.db.models import Count, Model, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
+from wennuan.core.db import custom_plans
+from wennuan.core.paging import page_size
 from wennuan.grid.forms import HouseholdSearchForm, ImportForm
 from wennuan.grid.importing import COLUMNS, ImportFailed
 from wennuan.grid.models import Building, Household, ImportRun, Station, Zone
+from wennuan.grid.privacy import may_call_household, may_handle_personal_data
 from wennuan.grid.selectors import (
     HOUSEHOLD_CHAIN,
     coverage_audit,
@@ -46,7 +50,8 @@ def household_search(request: HttpRequest) -> HttpResponse:
     form = HouseholdSearchForm(request.GET or None)
     results: list[Household] | None = None
     if form.is_valid() and form.cleaned_data["q"]:
-        results = list(search_households(user=request.user, query=form.cleaned_data["q"]))
+        with custom_plans():  # a fragment's rarity decides the plan (PostgreSQL)
+            results = list(search_households(user=request.user, query=form.cleaned_data["q"]))
         if len(results) == 1:
             return redirect("grid:household_detail", pk=results[0].pk)
     return render(request, "grid/household_search.html", {"form": form, "results": results})
@@ -72,6 +77,9 @@ def household_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "flags": read_flags(household=household, viewer=request.user, where="household page"),
             "may_flag": may_see_flags(request.user, household),
             "flag_form": FlagForm(),
+            # Full phone numbers for dispatch and the zone's named owners, masked for others.
+            "full_phone": may_call_household(request.user, household),
+            "may_handle_data": may_handle_personal_data(request.user),
         },
     )
 
@@ -83,9 +91,9 @@ def building_detail(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         pk,
     )
-    page = Paginator(building.households.order_by("entrance", "unit"), 60).get_page(
-        request.GET.get("page")
-    )
+    page = Paginator(
+        building.households.order_by("entrance", "unit"), page_size(request, 60)
+    ).get_page(request.GET.get("page"))
     return render(
         request,
         "grid/building_detail.html",
@@ -101,7 +109,7 @@ def station_list(request: HttpRequest) -> HttpResponse:
         .annotate(building_count=Count("buildings"))
         .order_by("code")
     )
-    page = Paginator(stations, 100).get_page(request.GET.get("page"))
+    page = Paginator(stations, page_size(request, 100)).get_page(request.GET.get("page"))
     return render(request, "grid/station_list.html", {"page": page})
 
 
@@ -125,7 +133,7 @@ def zone_list(request: HttpRequest) -> HttpResponse:
         .annotate(building_count=Count("buildings"))
         .order_by("code")
     )
-    page = Paginator(zones, 100).get_page(request.GET.get("page"))
+    page = Paginator(zones, page_size(request, 100)).get_page(request.GET.get("page"))
     return render(request, "grid/zone_list.html", {"page": page})
 
 
@@ -203,4 +211,57 @@ def import_page(request: HttpRequest) -> HttpResponse:
             "runs": ImportRun.objects.select_related("user")[:20],
         },
         status=400 if errors else 200,
+    )
+
+
+def _household_for_data(request: HttpRequest, pk: int) -> Household:
+    """A household whose personal data a manager or administrator handles, else 404."""
+    if not may_handle_personal_data(request.user):
+        raise Http404(_("Not found, or not in your area."))
+    return get_for_user(Household.objects.select_related("building"), request, pk)
+
+
+@login_required
+@require_POST
+def household_data_export(request: HttpRequest, pk: int) -> HttpResponse:
+    """Everything held about the household, as a JSON download (the export is recorded)."""
+    from wennuan.grid.privacy import export_household_data, export_json
+
+    household = _household_for_data(request, pk)
+    data = export_household_data(household, by=request.user)
+    response = HttpResponse(export_json(data), content_type="application/json; charset=utf-8")
+    response["Content-Disposition"] = (
+        f'attachment; filename="household-{household.account_number}.json"'
+    )
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+def household_data_erase(request: HttpRequest, pk: int) -> HttpResponse:
+    """Confirm, with a reason, and anonymise the household's personal data."""
+    from wennuan.grid.forms import EraseForm
+    from wennuan.grid.privacy import ErasureRefused, erase_household_personal_data
+
+    household = _household_for_data(request, pk)
+    form = EraseForm(request.POST or None, account_number=household.account_number)
+    if request.method == "POST" and form.is_valid():
+        try:
+            erase_household_personal_data(
+                household, by=request.user, reason=form.cleaned_data["reason"]
+            )
+        except ErasureRefused as refusal:
+            form.add_error(None, str(refusal))
+        else:
+            messages.success(request, _("The household's personal data was erased."))
+            return redirect("grid:household_detail", pk=household.pk)
+    return render(
+        request,
+        "grid/household_erase.html",
+        {
+            "h": household,
+            "form": form,
+            "actions": household.data_actions.select_related("by")[:20],
+        },
+        status=400 if form.errors else 200,
     )

@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from wennuan.core.paging import page_size
 from wennuan.inspections import selectors
 from wennuan.inspections.choices import OPEN_ROUND_STATUSES, RoundStatus
 from wennuan.inspections.forms import AssignForm, RoundForm, clean_draft
@@ -280,7 +281,7 @@ def facility_list(request: HttpRequest) -> HttpResponse:
                 return redirect("inspections:facilities")
     query = request.GET.get("q", "")
     found = selectors.facilities_for_user(user, query)
-    page = Paginator(found, 50).get_page(request.GET.get("page"))
+    page = Paginator(found, page_size(request, 50)).get_page(request.GET.get("page"))
     return render(
         request,
         "inspections/facilities.html",

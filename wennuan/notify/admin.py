@@ -6,7 +6,9 @@ from typing import Any
 
 from django.contrib import admin
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
+from wennuan.core.privacy import masked_column
 from wennuan.notify.models import Notification
 
 
@@ -15,7 +17,7 @@ class NotificationAdmin(admin.ModelAdmin[Notification]):
     list_display = [
         "created_at",
         "channel",
-        "recipient",
+        masked_column("recipient", _("recipient")),
         "template",
         "related_key",
         "status",

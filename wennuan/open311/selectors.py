@@ -146,7 +146,8 @@ def as_open311(request: ServiceRequest, *, viewer: ApiKey | None) -> dict[str, A
     """One request in GeoReport terms.
 
     Privacy: a household's request shows its building, never the flat, and its
-    description only to the key that filed it; a report about a public place is public.
+    description and media link only to the key that filed it; a report about a public place
+    is public.
     """
     category = request.category
     building = request.building
@@ -183,7 +184,8 @@ def as_open311(request: ServiceRequest, *, viewer: ApiKey | None) -> dict[str, A
         "zipcode": None,
         "lat": latitude,
         "long": longitude,
-        "media_url": request.media_url or None,
+        # A link to a photo of a home is as private as its description.
+        "media_url": (request.media_url or None) if may_read else None,
     }
 
 

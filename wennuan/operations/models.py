@@ -357,6 +357,13 @@ class PlannedStop(models.Model):
     announced_at = models.DateTimeField(_("announced at"), auto_now_add=True)
     households_told = models.PositiveIntegerField(_("households told"), default=0)
     ended_at = models.DateTimeField(_("heat back at"), null=True, blank=True)
+    # Progress of the texts, batch by batch: the last household key told and when all were.
+    # A batch moves its cursor in the transaction that queues its texts, so a lost task (a
+    # killed worker, a lost Redis queue) is resumed by the sweep without texting anyone twice.
+    notice_told_through = models.BigIntegerField(_("stop notice told through"), default=0)
+    notice_done_at = models.DateTimeField(_("stop notice done at"), null=True, blank=True)
+    heat_back_told_through = models.BigIntegerField(_("heat-back told through"), default=0)
+    heat_back_done_at = models.DateTimeField(_("heat-back done at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("planned stop")

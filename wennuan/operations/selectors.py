@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.core.exceptions import EmptyResultSet
+from django.db import connection
 from django.db.models import Count, F, Max, Min, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Abs
 from django.utils import timezone
@@ -24,11 +26,29 @@ OK, DEVIATION, ALARM, STALE = "ok", "deviation", "alarm", "stale"
 LATEST_FIELDS = ("time", "secondary_supply_c", "secondary_return_c", "target_supply_c", "outdoor_c")
 
 
+@dataclass(frozen=True)
+class Named:
+    """What the network view shows of a heat source."""
+
+    name: str
+
+
+@dataclass(frozen=True)
+class StationRef:
+    """What the network view shows of a station: plain values, not a model instance (building
+    2,016 stations and their heat sources as models cost the view 40 ms)."""
+
+    pk: int
+    code: str
+    name: str
+    heat_source: Named
+
+
 @dataclass
 class StationStatus:
     """A station as the dashboard shows it."""
 
-    station: Station
+    station: StationRef
     status: str
     last_time: datetime | None
     supply_c: float | None
@@ -44,35 +64,80 @@ class StationStatus:
         return round(self.supply_c - self.target_c, 1)
 
 
-def _with_latest_reading(stations: QuerySet[Station]) -> QuerySet[Station]:
-    latest = StationReading.objects.filter(station=OuterRef("pk")).order_by("-time")
-    return stations.annotate(
-        **{f"latest_{name}": Subquery(latest.values(name)[:1]) for name in LATEST_FIELDS}
+# A station silent for longer than this shows no last reading (it is stale either way); the
+# bound lets PostgreSQL skip the older monthly partitions.
+LATEST_WITHIN = timedelta(days=31)
+
+
+def _latest_readings(station_ids: Any, *, now: datetime) -> dict[int, dict[str, Any]]:
+    """The latest reading's LATEST_FIELDS of each station in ``station_ids`` (a queryset of
+    pks), in one query: five correlated subqueries per station cost the network view 75 ms
+    at 2,016 stations. PostgreSQL: one backward index probe per station (LATERAL);
+    elsewhere the (station, latest time) pairs by the key."""
+    since = now - LATEST_WITHIN
+    if connection.vendor == "postgresql":
+        try:
+            ids_sql, ids_params = station_ids.query.sql_with_params()
+        except EmptyResultSet:  # a user who may see no station at all
+            return {}
+        table = StationReading._meta.db_table
+        columns = ", ".join(f'r."{name}"' for name in LATEST_FIELDS)
+        inner = ", ".join(f'"{name}"' for name in LATEST_FIELDS)
+        # Only our own constant names are formatted in; the values are parameters.
+        sql = (
+            f'SELECT s.id, {columns} FROM "{Station._meta.db_table}" s CROSS JOIN LATERAL '  # nosec B608
+            f'(SELECT {inner} FROM "{table}" WHERE station_id = s.id AND time >= %s '
+            f"ORDER BY time DESC LIMIT 1) r WHERE s.id IN ({ids_sql})"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [since, *ids_params])
+            return {
+                row[0]: dict(zip(LATEST_FIELDS, row[1:], strict=True)) for row in cursor.fetchall()
+            }
+    latest = StationReading.objects.filter(station=OuterRef("pk"), time__gte=since).order_by(
+        "-time"
     )
+    pairs = (
+        Station.objects.filter(pk__in=station_ids)
+        .annotate(latest=Subquery(latest.values("time")[:1]))
+        .filter(latest__isnull=False)
+        .values_list("pk", "latest")
+    )
+    return {
+        row["station_id"]: row
+        for row in StationReading.objects.filter(pk__in=pairs).values("station_id", *LATEST_FIELDS)
+    }
 
 
 def network_status(user: Any, *, now: datetime | None = None) -> list[StationStatus]:
-    """Every station this user may see, heat source by heat source, with its live status."""
-    from wennuan.service.models import ServiceRequest
+    """Every station this user may see, heat source by heat source, with its live status.
+
+    Four queries at any number of stations: the stations, their latest readings, open
+    alarms and "not warm" requests by station.
+    """
+    from wennuan.service.models import ServiceCategory, ServiceRequest
 
     now = now or timezone.now()
-    stations = list(
-        _with_latest_reading(
-            Station.objects.for_user(user)
-            .select_related("heat_source")
-            .order_by("heat_source__code", "code")
+    visible = Station.objects.for_user(user)
+    sources: dict[str, Named] = {}
+    stations = [
+        StationRef(pk, code, name, sources.setdefault(source, Named(source)))
+        for pk, code, name, source in visible.order_by("heat_source__code", "code").values_list(
+            "pk", "code", "name", "heat_source__name"
         )
-    )
-    ids = [s.pk for s in stations]
+    ]
+    latest = _latest_readings(visible.values("pk"), now=now)
     alarms = dict(
-        Alarm.objects.filter(station_id__in=ids, status__in=OPEN_ALARM_STATUSES)
+        Alarm.objects.filter(station__in=visible.values("pk"), status__in=OPEN_ALARM_STATUSES)
         .values("station_id")
         .annotate(n=Count("pk"))
         .values_list("station_id", "n")
     )
     not_warm = dict(
         ServiceRequest.objects.filter(
-            station_id__in=ids, category__code="not_warm", created_at__gte=now - timedelta(hours=24)
+            created_at__gte=now - timedelta(hours=24),
+            category__in=ServiceCategory.objects.filter(code="not_warm").values("pk"),
+            station__in=visible.values("pk"),
         )
         .values("station_id")
         .annotate(n=Count("pk"))
@@ -80,9 +145,7 @@ def network_status(user: Any, *, now: datetime | None = None) -> list[StationSta
     )
     rows = []
     for station in stations:
-        values: dict[str, Any] = {
-            name: getattr(station, f"latest_{name}") for name in LATEST_FIELDS
-        }
+        values: dict[str, Any] = latest.get(station.pk) or dict.fromkeys(LATEST_FIELDS)
         row = StationStatus(
             station=station,
             status=OK,
@@ -102,6 +165,15 @@ def network_status(user: Any, *, now: datetime | None = None) -> list[StationSta
             row.status = DEVIATION
         rows.append(row)
     return rows
+
+
+# The network view lists the stations that need a look first.
+STATUS_ORDER = {ALARM: 0, DEVIATION: 1, STALE: 2, OK: 3}
+
+
+def problems_first(rows: list[StationStatus]) -> list[StationStatus]:
+    """Alarm, then deviation, then stale, then ok; heat source and code within each."""
+    return sorted(rows, key=lambda r: STATUS_ORDER[r.status])
 
 
 def open_alarms(user: Any) -> QuerySet[Alarm]:

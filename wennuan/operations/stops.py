@@ -3,7 +3,7 @@ source is texted when a stop is announced, and again when heat is back (state ch
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -44,25 +44,50 @@ def _context(stop: PlannedStop, template: str) -> dict[str, Any]:
     }
 
 
+def _progress_fields(template: str) -> tuple[str, str]:
+    """The cursor and done-at fields of a stop for one of its two messages."""
+    if template == Template.HEAT_BACK:
+        return "heat_back_told_through", "heat_back_done_at"
+    return "notice_told_through", "notice_done_at"
+
+
 def tell_households(*, stop_id: int, template: str, after: int = 0) -> int | None:
-    """Text the next STOP_FANOUT_BATCH households beneath a stop (those with a key above
-    ``after``), in one transaction; returns the last key told, or None when all are told.
+    """Text the next STOP_FANOUT_BATCH households beneath a stop, in one transaction; returns
+    the last key told, or None when all are told.
 
     A heat source may feed 100,000 homes: a background task runs this batch by batch
-    (``tell_households_task`` enqueues the next one), so no request or transaction holds them all.
+    (``tell_households_task`` enqueues the next one), so no request or transaction holds them
+    all. The batch starts after the stop's stored cursor (``after`` is only a floor), read
+    under the stop's row lock and moved in the same transaction as the texts: a batch that is
+    run twice, or two chains of tasks for one stop (the sweep resuming a chain that was only
+    slow), never text a household twice.
     """
-    stop = PlannedStop.objects.select_related("station", "heat_source").get(pk=stop_id)
-    context = _context(stop, template)
-    homes = list(
-        _households_beneath(stop)
-        .filter(pk__gt=after)
-        .order_by("pk")
-        .values_list("pk", "phone")[: settings.STOP_FANOUT_BATCH]
-    )
-    if not homes:
-        return None
-    told = 0
+    cursor_field, done_field = _progress_fields(template)
     with transaction.atomic(), queued_together():
+        stop = (
+            PlannedStop.objects.select_for_update(of=("self",))
+            .select_related("station", "heat_source")
+            .get(pk=stop_id)
+        )
+        cursor = getattr(stop, cursor_field)
+        # Done, unless this is a chain of the code before the cursor existed, still running
+        # past it (operations 0007 marked such stops done).
+        if getattr(stop, done_field) is not None and after <= cursor:
+            return None
+        if template == Template.STOP_NOTICE and stop.ended_at is not None:
+            return None  # heat is back already: "heat will stop" would only confuse
+        start = max(after, cursor)
+        homes = list(
+            _households_beneath(stop)
+            .filter(pk__gt=start)
+            .order_by("pk")
+            .values_list("pk", "phone")[: settings.STOP_FANOUT_BATCH]
+        )
+        if not homes:
+            PlannedStop.objects.filter(pk=stop.pk).update(**{done_field: timezone.now()})
+            return None
+        context = _context(stop, template)
+        told = 0
         for _pk, phone in homes:
             if not phone:
                 continue
@@ -78,11 +103,36 @@ def tell_households(*, stop_id: int, template: str, after: int = 0) -> int | Non
             except ValueError:
                 continue  # a malformed phone in the master data: skip it, tell the rest
             told += 1
+        last = int(homes[-1][0])
+        progress: dict[str, Any] = {cursor_field: last}
         if template == Template.STOP_NOTICE:
-            PlannedStop.objects.filter(pk=stop.pk).update(
-                households_told=F("households_told") + told
-            )
-    return int(homes[-1][0])
+            progress["households_told"] = F("households_told") + told
+        PlannedStop.objects.filter(pk=stop.pk).update(**progress)
+    return last
+
+
+def resume_unfinished_stop_texts(*, older_than: timedelta = timedelta(minutes=2)) -> int:
+    """Start the texts again, from their cursor, of every stop whose texting stopped partway
+    (its chain of tasks was lost); returns how many chains were started.
+
+    Run every few minutes by the scheduler. A chain that is only slow gets a second one
+    beside it, which is harmless: batches are claimed under the stop's row lock.
+    """
+    from wennuan.operations.tasks import tell_households_task
+
+    before = timezone.now() - older_than
+    started = 0
+    for stop_id in PlannedStop.objects.filter(
+        notice_done_at__isnull=True, announced_at__lt=before, ended_at__isnull=True
+    ).values_list("pk", flat=True):
+        tell_households_task.enqueue(stop_id=stop_id, template=Template.STOP_NOTICE)
+        started += 1
+    for stop_id in PlannedStop.objects.filter(
+        ended_at__lt=before, heat_back_done_at__isnull=True
+    ).values_list("pk", flat=True):
+        tell_households_task.enqueue(stop_id=stop_id, template=Template.HEAT_BACK)
+        started += 1
+    return started
 
 
 def _start_telling(stop: PlannedStop, template: str) -> None:
@@ -139,6 +189,8 @@ def end_stop(*, stop: PlannedStop, actor: Any = None) -> PlannedStop:
         if stop.ended_at is not None:
             raise StopRefused(_("This stop has already ended."))
         stop.ended_at = timezone.now()
-        stop.save(update_fields=["ended_at"])
+        # Homes not yet told of the stop are not told now that heat is back.
+        stop.notice_done_at = stop.notice_done_at or stop.ended_at
+        stop.save(update_fields=["ended_at", "notice_done_at"])
         _start_telling(stop, Template.HEAT_BACK)
     return stop

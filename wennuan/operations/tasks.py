@@ -32,6 +32,14 @@ def evaluate_alarms_task() -> dict[str, int]:
 
 
 @task()
+def resume_stop_texts_task() -> int:
+    """Every five minutes: resume planned-stop texts whose chain of batches was lost."""
+    from wennuan.operations.stops import resume_unfinished_stop_texts
+
+    return resume_unfinished_stop_texts()
+
+
+@task()
 def tell_households_task(stop_id: int, template: str, after: int = 0) -> int | None:
     """One batch of a planned stop's texts; enqueues the next batch until every home is told."""
     from wennuan.operations.stops import tell_households

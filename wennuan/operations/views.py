@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -14,6 +15,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from wennuan.core.paging import page_size
 from wennuan.grid.models import Station
 from wennuan.operations.alarms import AlarmRefused, acknowledge_alarm, clear_alarm
 from wennuan.operations.models import Alarm
@@ -22,6 +24,7 @@ from wennuan.operations.selectors import (
     network_status,
     open_alarms,
     open_incidents,
+    problems_first,
     station_trend,
 )
 from wennuan.people.selectors import request_user
@@ -36,8 +39,13 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         status: sum(1 for r in rows if r.status == status)
         for status in ("ok", "deviation", "alarm", "stale")
     }
+    # Thousands of stations: a page of them, those that need a look first (?status= narrows).
+    shown = request.GET.get("status", "")
+    listed = problems_first([r for r in rows if r.status == shown] if shown in counts else rows)
+    page = Paginator(listed, page_size(request, 50)).get_page(request.GET.get("page"))
     context = {
-        "rows": rows,
+        "rows": page,
+        "page": page,
         "counts": counts,
         "alarms": open_alarms(user)[:50],
         "incidents": open_incidents(user),

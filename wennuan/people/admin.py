@@ -4,10 +4,12 @@ from typing import Any
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from wennuan.people.models import HealthCheckIn, Leave, Shift, User
+from wennuan.core.privacy import masked_column
+from wennuan.people.models import HealthCheckIn, Leave, Shift, TwoFactorDevice, User
 
 
 @admin.register(User)
@@ -16,7 +18,7 @@ class StaffAdmin(UserAdmin[User]):
         "username",
         "full_name",
         "role",
-        "phone",
+        masked_column("phone", _("phone")),
         "health_status",
         "is_party_member",
         "is_active",
@@ -99,3 +101,48 @@ class HealthCheckInAdmin(admin.ModelAdmin[HealthCheckIn]):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+@admin.register(TwoFactorDevice)
+class TwoFactorDeviceAdmin(admin.ModelAdmin[TwoFactorDevice]):
+    """Who has two-factor login on; the one thing to do here is reset it for someone who lost
+    both phone and recovery codes. The secret is never shown."""
+
+    list_display = ["user", "confirmed_at", "created_at"]
+    search_fields = ["user__username", "user__full_name"]
+    list_select_related = ["user"]
+    fields = ["user", "confirmed_at", "created_at"]
+    readonly_fields = ["user", "confirmed_at", "created_at"]
+    actions = ["reset_two_factor"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # through the action, which records who reset it
+
+    def has_reset_permission(self, request: HttpRequest) -> bool:
+        """Only superusers reset someone's second factor: staff who may merely view this list
+        (a master-data group) must not be able to switch off an administrator's."""
+        return bool(getattr(request.user, "is_superuser", False))
+
+    @admin.action(
+        description=_("Reset two-factor login (the person sets it up again)"),
+        permissions=["reset"],
+    )
+    def reset_two_factor(self, request: HttpRequest, queryset: QuerySet[TwoFactorDevice]) -> None:
+        from wennuan.core.forms import client_address
+        from wennuan.people.two_factor import reset
+
+        actor = request.user
+        assert isinstance(actor, User)
+        count = sum(
+            reset(user=device.user, actor=actor, ip_address=client_address(request))
+            for device in queryset.select_related("user")
+        )
+        self.message_user(
+            request, _("Two-factor login reset for %(count)d staff.") % {"count": count}
+        )

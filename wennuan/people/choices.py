@@ -69,3 +69,12 @@ class Symptom(TextChoices):
 CHECK_IN_ROLES = frozenset(
     {Role.MANAGER, Role.DISPATCHER, Role.AGENT, Role.TECHNICIAN, Role.INSPECTOR}
 )
+
+
+class TwoFactorEventKind(TextChoices):
+    """What happened to an account's two-factor login (the kinds of ``TwoFactorEvent``)."""
+
+    ENROLLED = "enrolled", _("Two-factor login switched on")
+    RECOVERY_USED = "recovery_used", _("Recovery code used")
+    CODES_RENEWED = "codes_renewed", _("New recovery codes")
+    DISABLED = "disabled", _("Two-factor login switched off")

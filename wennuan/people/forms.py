@@ -133,3 +133,40 @@ class CheckInForm(StyledForm):
             self.fields[name].widget.attrs["class"] = "btn-check"
         self.fields["symptoms_note"].widget.attrs["class"] = "form-control form-control-lg"
         self.fields["temperature"].widget.attrs["class"] = "form-control form-control-lg"
+
+
+def _code_widget(*, numeric: bool) -> forms.TextInput:
+    attrs = {"autocomplete": "one-time-code", "autocapitalize": "none", "spellcheck": "false"}
+    if numeric:
+        attrs |= {"inputmode": "numeric", "pattern": "[0-9 ]*", "maxlength": "8"}
+    return forms.TextInput(attrs=attrs)
+
+
+class TotpCodeForm(StyledForm):
+    """The six-digit code of the authenticator app."""
+
+    code = forms.CharField(label=_("6-digit code"), max_length=8, widget=_code_widget(numeric=True))
+
+
+class RecoveryCodeForm(StyledForm):
+    """One of the recovery codes printed at enrolment."""
+
+    recovery_code = forms.CharField(
+        label=_("Recovery code"), max_length=20, widget=_code_widget(numeric=False)
+    )
+
+
+class PasswordAndCodeForm(StyledForm):
+    """The password and a current code (or a recovery code): needed to switch two-factor
+    login off or to make new recovery codes."""
+
+    password = forms.CharField(
+        label=_("Password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+    code = forms.CharField(
+        label=_("6-digit code or a recovery code"),
+        max_length=20,
+        widget=_code_widget(numeric=False),
+    )

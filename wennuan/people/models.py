@@ -18,6 +18,7 @@ from wennuan.people.choices import (
     HealthStatus,
     Role,
     Symptom,
+    TwoFactorEventKind,
 )
 
 # The range a body temperature is believed in: outside it the thermometer (or the typing) is
@@ -228,3 +229,82 @@ class HealthCheckIn(models.Model):
         """The symptoms in words, then the note."""
         labels = [str(Symptom(code).label) for code in self.symptoms if code in Symptom.values]
         return [*labels, self.symptoms_note] if self.symptoms_note else labels
+
+
+class TwoFactorDevice(models.Model):
+    """A staff member's authenticator app (TOTP, RFC 6238): the shared secret, when the
+    enrolment was confirmed with a first code, and the last 30-second step a code was
+    accepted for (a code of that step or an earlier one is refused: no replay)."""
+
+    user = models.OneToOneField(
+        User,
+        verbose_name=_("staff member"),
+        on_delete=models.CASCADE,
+        related_name="two_factor_device",
+    )
+    # Base32, as authenticator apps take it. It must be readable to check codes, so it is
+    # not hashed; the database and its backups are secrets already (password hashes, tokens).
+    secret = models.CharField(_("secret"), max_length=64)
+    confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
+    last_used_step = models.BigIntegerField(_("last used time step"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("two-factor device")
+        verbose_name_plural = _("two-factor devices")
+
+    def __str__(self) -> str:
+        return f"{self.user} ({'on' if self.confirmed_at else 'pending'})"
+
+
+class RecoveryCode(models.Model):
+    """One single-use recovery code of a device, stored as a salted SHA-256 (the codes carry
+    50 random bits, so a slow password hash would only slow down logins)."""
+
+    device = models.ForeignKey(
+        TwoFactorDevice,
+        verbose_name=_("two-factor device"),
+        on_delete=models.CASCADE,
+        related_name="recovery_codes",
+    )
+    code_hash = models.CharField(_("code hash"), max_length=128)
+    used_at = models.DateTimeField(_("used at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("recovery code")
+        verbose_name_plural = _("recovery codes")
+
+    def __str__(self) -> str:
+        return f"{self.device.user} {'used' if self.used_at else 'unused'}"
+
+
+class TwoFactorEvent(models.Model):
+    """Append-only record of two-factor changes of an account (enrolled, recovery code used,
+    new recovery codes, switched off), for the user's page and for audits."""
+
+    user = models.ForeignKey(
+        User,
+        verbose_name=_("staff member"),
+        on_delete=models.CASCADE,
+        related_name="two_factor_events",
+    )
+    kind = models.CharField(_("event"), max_length=20, choices=TwoFactorEventKind.choices)
+    actor = models.ForeignKey(
+        User,
+        verbose_name=_("by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=_("Who made the change when it was not the staff member (an administrator)."),
+    )
+    ip_address = models.GenericIPAddressField(_("address"), null=True, blank=True)
+    created_at = models.DateTimeField(_("at"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("two-factor event")
+        verbose_name_plural = _("two-factor events")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.kind} {self.created_at:%Y-%m-%d %H:%M}"

@@ -15,4 +15,5 @@ urlpatterns = [
     path("requests/<str:number>/", views.request_detail, name="request"),
     path("requests/<str:number>/<str:action>/", views.request_action, name="request_action"),
     path("track/", views.track, name="track"),
+    path("my-data/", views.my_data, name="my_data"),
 ]

@@ -309,3 +309,22 @@ def request_action(request: HttpRequest, number: str, action: str) -> HttpRespon
     except TransitionRefused as refusal:
         messages.error(request, str(refusal))
     return redirect("portal:request", number=number)
+
+
+@posts_rate_limited
+@household_required
+def my_data(request: HttpRequest) -> HttpResponse:
+    """The proven household's own data as a JSON download (POST; the export is recorded).
+    Internal staff notes are left out; the household page's export has everything."""
+    from wennuan.grid.privacy import export_household_data, export_json
+
+    household = portal_household(request)
+    if household is None or request.method != "POST":
+        raise Http404
+    data = export_household_data(household, by_label=_("resident (portal)"), for_resident=True)
+    response = HttpResponse(export_json(data), content_type="application/json; charset=utf-8")
+    response["Content-Disposition"] = (
+        f'attachment; filename="my-data-{household.account_number}.json"'
+    )
+    response["Cache-Control"] = "no-store"
+    return response

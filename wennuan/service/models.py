@@ -6,7 +6,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Case, F, Q, Value, When
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
@@ -189,6 +189,14 @@ class ServiceRequestQuerySet(models.QuerySet["ServiceRequest"]):
         return self.filter(status__in=OPEN_STATUSES)
 
 
+def _label(choices: Any, value: Any) -> str:
+    """The label of ``value`` in ``choices`` (a Choices enum), or the value itself."""
+    try:
+        return str(choices(value).label)
+    except ValueError:
+        return str(value)
+
+
 class ServiceRequest(models.Model):
     """One resident's request, from intake to confirmed fix.
 
@@ -333,6 +341,22 @@ class ServiceRequest(models.Model):
             models.Index(fields=["status", "sla_state"], name="request_status_sla"),
             models.Index(fields=["building", "created_at"], name="request_building_time"),
             models.Index(fields=["station", "created_at"], name="request_station_time"),
+            # The board's order (selectors.board_requests), so that a page of every request
+            # in the city reads the first rows of this index instead of sorting them all.
+            models.Index(
+                Case(
+                    When(sla_state=SlaState.BREACHED, then=Value(0)),
+                    When(sla_state=SlaState.AT_RISK, then=Value(1)),
+                    default=Value(2),
+                    output_field=models.IntegerField(),
+                ),
+                F("priority"),
+                # ASC puts NULLs last in PostgreSQL's indexes, as the board's order wants;
+                # SQLite refuses NULLS LAST in an index.
+                F("first_contact_due").asc(),
+                F("created_at").desc(),
+                name="request_board_order",
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -343,6 +367,20 @@ class ServiceRequest(models.Model):
 
     def __str__(self) -> str:
         return self.number or f"#{self.pk}"
+
+    # Django's get_FOO_display hashes every choice's lazy label on each call: the board's
+    # 50 rows spent 15 ms on it. The enum finds the label by value.
+    def get_status_display(self) -> str:  # type: ignore[no-redef]
+        return _label(Status, self.status)
+
+    def get_channel_display(self) -> str:  # type: ignore[no-redef]
+        return _label(Channel, self.channel)
+
+    def get_sla_state_display(self) -> str:  # type: ignore[no-redef]
+        return _label(SlaState, self.sla_state)
+
+    def get_priority_display(self) -> str:  # type: ignore[no-redef]
+        return _label(Priority, self.priority)
 
     @property
     def next_due(self) -> Any:

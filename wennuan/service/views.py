@@ -9,14 +9,15 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from wennuan.core.forms import apply_styles
-from wennuan.emergency.services import read_flags
+from wennuan.core.paging import CappedPaginator, page_size
+from wennuan.emergency.services import read_flags, record_flag_views
 from wennuan.grid.models import Household
+from wennuan.grid.privacy import may_call_requester
 from wennuan.grid.selectors import duty_people_for_zone
 from wennuan.people.choices import Role
 from wennuan.people.models import User
@@ -86,18 +87,17 @@ def board(request: HttpRequest) -> HttpResponse:
         data.setlist("status", list(OPEN_STATUSES))
     filterset = RequestFilter(data, queryset=board_requests(user))
     apply_styles(filterset.form)
-    page = Paginator(filterset.qs, 50).get_page(request.GET.get("page"))
+    page = CappedPaginator(filterset.qs, page_size(request, 50)).get_page(request.GET.get("page"))
+    refresh = bool(request.headers.get("HX-Request"))  # the table alone, every 30 seconds
     context = {
         "filter": filterset,
         "page": page,
-        "network": network_summary(user),
+        "network": {} if refresh else network_summary(user),  # the strip above the table
         "reassign_form": ReassignForm(),
         "handover_form": HandoverForm(),
         "query": request.GET.urlencode(),
     }
-    template = (
-        "service/_board_table.html" if request.headers.get("HX-Request") else "service/board.html"
-    )
+    template = "service/_board_table.html" if refresh else "service/board.html"
     return render(request, template, context)
 
 
@@ -147,6 +147,12 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = request_user(request)
     found = get_request_for_user(request, pk)
     is_assignee = found.assignee_id == user.pk
+    # Vulnerability notes are personal data: the people who serve the home, and dispatch.
+    show_vulnerability = user.sees_whole_city or is_assignee
+    if show_vulnerability and found.household is not None and found.household.vulnerable:
+        record_flag_views(
+            household_ids=[found.household_id], viewer=user, where="request page: vulnerable"
+        )
     return render(
         request,
         "service/detail.html",
@@ -170,8 +176,9 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
             "suggestions": duty_people_for_zone(found.zone_id)[found.category.duty],
             "is_assignee": is_assignee,
             "can_dispatch": user.sees_whole_city,
-            # Vulnerability notes are personal data: the people who serve the home, and dispatch.
-            "show_vulnerability": user.sees_whole_city or is_assignee,
+            "show_vulnerability": show_vulnerability,
+            # The resident's full number for those who call them (masked for the others).
+            "full_phone": may_call_requester(user, found),
             "forms": {
                 "guidance": GuidanceForm(),
                 "schedule": ScheduleVisitForm(),
@@ -395,7 +402,7 @@ def requests_page(request: HttpRequest) -> HttpResponse:
     """Every request in this user's area (technicians, inspectors, community workers)."""
     user = request_user(request)
     filterset = RequestFilter(request.GET or None, queryset=board_requests(user))
-    page = Paginator(filterset.qs, 50).get_page(request.GET.get("page"))
+    page = CappedPaginator(filterset.qs, page_size(request, 50)).get_page(request.GET.get("page"))
     return render(request, "service/list.html", {"filter": filterset, "page": page})
 
 

@@ -13,6 +13,7 @@ from django.utils import timezone
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from wennuan.api import serializers
 from wennuan.api.idempotency import purge
 from wennuan.api.models import IdempotencyRecord
 from wennuan.grid.tests.factories import make_building, make_household, make_user, make_zone
@@ -256,6 +257,30 @@ def test_a_refused_transition_is_replayed_too(area):
     assert again["Idempotent-Replayed"] == "true"
 
 
+def test_a_refusal_inside_a_services_transaction_is_409_with_a_key_and_changes_nothing(area):
+    """dispatch_request refuses inside its atomic(savepoint=False) block, which can only roll
+    back the whole transaction, the key's too: the answer is the refusal, never a 500, and a
+    retry is refused again (found by Schemathesis)."""
+    from wennuan.service.models import RequestEvent
+    from wennuan.service.services import cancel_request
+
+    filed = file_not_warm(area.household).request
+    cancel_request(request=filed, actor=area.dispatcher, reason="重复")
+    filed.refresh_from_db()
+    before = (filed.status, filed.assignee_id, filed.assigned_at)
+    events = RequestEvent.objects.count()
+    client = client_for(area.dispatcher)
+    url = f"{API}/requests/{filed.number}/dispatch/"
+    first = client.post(url, {}, format="json", HTTP_IDEMPOTENCY_KEY="d1")
+    again = client.post(url, {}, format="json", HTTP_IDEMPOTENCY_KEY="d1")
+    assert first.status_code == again.status_code == 409
+    filed.refresh_from_db()
+    assert (filed.status, filed.assignee_id, filed.assigned_at) == before
+    assert before[0] == "cancelled"
+    assert RequestEvent.objects.count() == events
+    assert not IdempotencyRecord.objects.filter(key="d1").exists()
+
+
 def test_a_key_still_running_is_409(area):
     client = client_for(area.dispatcher)
     body = not_warm_body(area)
@@ -265,6 +290,29 @@ def test_a_key_still_running_is_409(area):
     again = client.post(f"{API}/requests/", body, format="json", HTTP_IDEMPOTENCY_KEY="busy")
     assert again.status_code == 409
     assert "still running" in again.json()["detail"]
+    assert ServiceRequest.objects.count() == 1
+
+
+def test_a_crash_after_filing_keeps_nothing_and_the_retry_files_once(area, monkeypatch):
+    # Given a call that files the request, then dies before its answer is stored (as a
+    # worker killed at that moment would; bench/faults.py --intake)
+    client = client_for(area.dispatcher)
+    client.raise_request_exception = False
+    body = not_warm_body(area)
+
+    def crash(self: Any) -> Any:
+        raise RuntimeError("the worker died here")
+
+    monkeypatch.setattr(serializers.RequestDetailSerializer, "data", property(crash))
+    first = client.post(f"{API}/requests/", body, format="json", HTTP_IDEMPOTENCY_KEY="crash")
+    assert first.status_code == 500
+    # Then nothing is kept: no request, and no key left "still running" to answer 409
+    assert ServiceRequest.objects.count() == 0
+    assert not IdempotencyRecord.objects.filter(key="crash").exists()
+    # And the client's retry with the same key files it exactly once
+    monkeypatch.undo()
+    again = client.post(f"{API}/requests/", body, format="json", HTTP_IDEMPOTENCY_KEY="crash")
+    assert again.status_code == 201
     assert ServiceRequest.objects.count() == 1
 
 

@@ -331,3 +331,85 @@ def test_an_alarm_work_order_shows_in_the_owners_my_work(client):
     client.force_login(area.owner)
     page = client.get(reverse("service:my_work"))
     assert page.status_code == 200 and order.number in page.content.decode()
+
+
+@pytest.mark.tasks
+@pytest.mark.django_db(transaction=True)
+def test_texts_of_a_stop_whose_chain_was_lost_are_resumed_and_nobody_is_told_twice(settings):
+    """A worker killed between batches (or a lost Redis queue) leaves a stop half told: the
+    sweep resumes from the stored cursor; a batch run twice texts nobody twice."""
+    from wennuan.core.tests.task_queue import purge_the_queue, run_queued_tasks
+    from wennuan.grid.tests.factories import make_building, make_household
+    from wennuan.operations.models import PlannedStop
+    from wennuan.operations.stops import (
+        announce_stop,
+        end_stop,
+        resume_unfinished_stop_texts,
+        tell_households,
+    )
+
+    settings.STOP_FANOUT_BATCH = 2
+    station = make_station()
+    building = make_building(station=station)
+    phones = [f"1390000{i:04d}" for i in range(5)]
+    for phone in phones:
+        make_household(building, phone=phone)
+    stop = announce_stop(
+        station=station, starts_at=NOW, expected_end_at=NOW + timedelta(hours=1), reason="检修"
+    )
+    purge_the_queue()  # the chain is lost before it starts
+    tell_households(stop_id=stop.pk, template="stop_notice", after=0)  # one batch got through
+    tell_households(stop_id=stop.pk, template="stop_notice", after=0)  # …run again: the next
+    assert Notification.objects.filter(template="stop_notice").count() == 4
+
+    assert resume_unfinished_stop_texts(older_than=timedelta(0)) == 1
+    run_queued_tasks()
+
+    stop.refresh_from_db()
+    assert stop.households_told == 5 and stop.notice_done_at is not None
+    told = list(
+        Notification.objects.filter(template="stop_notice").values_list("recipient", flat=True)
+    )
+    assert sorted(told) == sorted(phones)
+    assert resume_unfinished_stop_texts(older_than=timedelta(0)) == 0, "nothing left to resume"
+
+    end_stop(stop=stop)
+    purge_the_queue()
+    assert resume_unfinished_stop_texts(older_than=timedelta(0)) == 1
+    run_queued_tasks()
+    assert Notification.objects.filter(template="heat_back").count() == 5
+    assert PlannedStop.objects.get().heat_back_done_at is not None
+
+
+@pytest.mark.tasks
+@pytest.mark.django_db(transaction=True)
+def test_a_stop_that_ends_before_all_were_told_of_it_tells_the_rest_only_that_heat_is_back(
+    settings,
+):
+    from wennuan.core.tests.task_queue import purge_the_queue, run_queued_tasks
+    from wennuan.grid.tests.factories import make_building, make_household
+    from wennuan.operations.stops import (
+        announce_stop,
+        end_stop,
+        resume_unfinished_stop_texts,
+        tell_households,
+    )
+
+    settings.STOP_FANOUT_BATCH = 2
+    building = make_building(station=make_station())
+    for i in range(5):
+        make_household(building, phone=f"1390000{i:04d}")
+    stop = announce_stop(
+        station=building.station,
+        starts_at=NOW,
+        expected_end_at=NOW + timedelta(hours=1),
+        reason="检修",
+    )
+    purge_the_queue()
+    tell_households(stop_id=stop.pk, template="stop_notice", after=0)  # 2 told, chain lost
+    end_stop(stop=stop)
+    assert resume_unfinished_stop_texts(older_than=timedelta(0)) == 1  # the heat-back only
+    run_queued_tasks()
+
+    assert Notification.objects.filter(template="stop_notice").count() == 2
+    assert Notification.objects.filter(template="heat_back").count() == 5

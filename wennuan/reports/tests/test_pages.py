@@ -73,7 +73,7 @@ def test_the_page_shows_the_morning_briefing_with_charts_and_tables(client, plan
     assert "vendor/echarts-5.6.0.min.js" in html
     for chart_id in ("category-chart", "trend-chart", "cover-chart"):
         assert f'id="{chart_id}"' in html
-    assert "@media print" in html
+    assert "css/briefing.css" in html  # the A4 print layout (static/css/briefing.css)
     assert 'data-testid="regenerate"' not in html, "dispatchers do not regenerate"
     assert f'href="{XLSX}?day={DAY.isoformat()}"' in html
     assert f'href="{PDF}?day={DAY.isoformat()}"' in html

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -12,7 +13,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
-from django.db import close_old_connections
+from django.db import InterfaceError, OperationalError, close_old_connections
 
 from wennuan.core.services import SCHEDULER_LEASE, release_lease, run_scheduler_tick
 
@@ -36,7 +37,14 @@ class Command(BaseCommand):
         try:
             while self.running:
                 close_old_connections()
-                enqueued = run_scheduler_tick(holder=holder)
+                try:
+                    enqueued = run_scheduler_tick(holder=holder)
+                except (OperationalError, InterfaceError) as exc:
+                    # The database is restarting or unreachable: keep trying each tick rather
+                    # than exit (bench/faults.py --pg-down). The lease has lapsed meanwhile,
+                    # so any scheduler may lead once the database is back.
+                    self.stderr.write(f"database unreachable, retrying: {exc}".strip())
+                    enqueued = []
                 for name in enqueued:
                     self.stdout.write(f"enqueued {name}")
                 if options["once"]:
@@ -46,5 +54,6 @@ class Command(BaseCommand):
                 while self.running and time.monotonic() < deadline:
                     time.sleep(0.2)
         finally:
-            release_lease(name=SCHEDULER_LEASE, holder=holder)
+            with contextlib.suppress(OperationalError, InterfaceError):  # it expires anyway
+                release_lease(name=SCHEDULER_LEASE, holder=holder)
             self.stdout.write("scheduler stopped")
