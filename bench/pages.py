@@ -6,7 +6,7 @@ Needs a database with the demo city and a season of telemetry loaded, e.g.
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/wennuan_scale .venv/bin/python manage.py migrate
     DATABASE_URL=… .venv/bin/python manage.py demo_city --households 1000000 --telemetry-days 0
     DATABASE_URL=… .venv/bin/python manage.py demo_telemetry --days 150
-    DATABASE_URL=… .venv/bin/python bench/pages.py [--requests 200]
+    DATABASE_URL=… .venv/bin/python bench/pages.py [--requests 200] [--only network,dispatch]
 
 Every page is requested through Django's test Client (the whole middleware stack, session,
 login, template), logged in as the demo role that uses it, N times after a warm-up, round
@@ -73,7 +73,13 @@ def main() -> None:
     parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL", ""))
     parser.add_argument("--requests", type=int, default=200, help="timed requests per page")
     parser.add_argument("--warmup", type=int, default=20)
-    parser.add_argument("--only", default="", help="comma-separated page labels to run")
+    parser.add_argument(
+        "--only",
+        default="",
+        metavar="SUBSTRING[,SUBSTRING…]",
+        help="time only the pages whose label contains one of these (comma list, case-insensitive;"
+        " e.g. --only network or --only 'dispatch,API'); the baselines are always timed",
+    )
     args = parser.parse_args()
     if not args.database_url:
         parser.error("give --database-url or DATABASE_URL (a database with the demo city)")
@@ -174,7 +180,7 @@ def main() -> None:
         ("API households", "agent", "/api/v1/households/", {}),
         ("API stations", "dispatcher", "/api/v1/stations/", {}),
     ]
-    only = {label.strip() for label in args.only.split(",") if label.strip()}
+    only = [part.strip().lower() for part in args.only.split(",") if part.strip()]
 
     pk_iter = itertools.cycle(pks)
 
@@ -187,7 +193,11 @@ def main() -> None:
         response = base_client.get(f"/bench/pk/{next(pk_iter)}/")
         assert response.status_code == 200, response.status_code
 
-    chosen = [page for page in pages if not only or page[0] in only]
+    chosen = [page for page in pages if not only or any(part in page[0].lower() for part in only)]
+    if not chosen:
+        parser.error(
+            f"--only {args.only!r} matches no page: {', '.join(page[0] for page in pages)}"
+        )
     gets: dict[str, Callable[[], None]] = {"ORM pk read": orm_pk, "pk view": pk_view}
     queries_of: dict[str, int] = {"ORM pk read": 1}
     for label, role, url, headers in chosen:

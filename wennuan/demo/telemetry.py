@@ -46,7 +46,12 @@ from wennuan.operations.models import (
     curve_target,
 )
 from wennuan.operations.partitions import ensure_partitions
-from wennuan.operations.services import SOURCE_COLUMNS, STATION_COLUMNS, roll_up_hours
+from wennuan.operations.services import (
+    SOURCE_COLUMNS,
+    STATION_COLUMNS,
+    refresh_latest_readings,
+    roll_up_hours,
+)
 
 SPECIFIC_HEAT_KJ_KG_K = 4.186
 # Whose weather a reading without a day's mean follows (the live simulator's): the demo_city
@@ -160,6 +165,7 @@ def build_demo_telemetry(
         stored += insert_new_rows_any(rows)
         insert_new_rows(OutdoorTemperature, ["place", "time", "temperature_c"], outdoor_rows)
         insert_new_rows(SourceReading, SOURCE_COLUMNS, source_rows)
+    refresh_latest_readings()  # written past ingest: the network view's latest readings
     roll_up_hours(since=start)
     _fault_complaints(fault_station, fault_start, fault_end, rng)
     return stored

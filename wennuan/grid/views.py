@@ -109,7 +109,7 @@ def station_list(request: HttpRequest) -> HttpResponse:
         .annotate(building_count=Count("buildings"))
         .order_by("code")
     )
-    page = Paginator(stations, page_size(request, 100)).get_page(request.GET.get("page"))
+    page = Paginator(stations, page_size(request, 50)).get_page(request.GET.get("page"))
     return render(request, "grid/station_list.html", {"page": page})
 
 

@@ -1,19 +1,33 @@
 """Reads of heating operation: the live network view and a station's trends.
 
-The network view costs the same number of queries at 10 or 1,000 stations: the latest
-reading of every station comes from correlated subqueries on the (station, time) key.
+The network view costs the same number of queries at 10 or 2,000 stations: each station's
+latest reading is a row of StationLatest (kept by ingest), its status computed in SQL, and
+only the page shown is read.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, overload
 
-from django.core.exceptions import EmptyResultSet
-from django.db import connection
-from django.db.models import Count, F, Max, Min, OuterRef, Q, QuerySet, Subquery
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    Max,
+    Min,
+    OuterRef,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
 from django.db.models.functions import Abs
+from django.db.models.lookups import GreaterThanOrEqual
 from django.utils import timezone
 
 from wennuan.grid.models import Station
@@ -23,7 +37,6 @@ from wennuan.operations.models import Alarm, StationHour, StationReading
 STALE_AFTER = timedelta(minutes=10)
 DEVIATION_LIMIT_C = 3.0
 OK, DEVIATION, ALARM, STALE = "ok", "deviation", "alarm", "stale"
-LATEST_FIELDS = ("time", "secondary_supply_c", "secondary_return_c", "target_supply_c", "outdoor_c")
 
 
 @dataclass(frozen=True)
@@ -56,6 +69,9 @@ class StationStatus:
     target_c: float | None
     open_alarms: int
     not_warm_24h: int
+    # What the page shows, filled by the view for the rows of a page (see views._shown).
+    url: str = ""
+    shown: dict[str, str] = field(default_factory=dict)
 
     @property
     def deviation_c(self) -> float | None:
@@ -64,116 +80,130 @@ class StationStatus:
         return round(self.supply_c - self.target_c, 1)
 
 
-# A station silent for longer than this shows no last reading (it is stale either way); the
-# bound lets PostgreSQL skip the older monthly partitions.
-LATEST_WITHIN = timedelta(days=31)
+# The rank of each status in the network view: those that need a look first.
+RANKED = (ALARM, DEVIATION, STALE, OK)
+STATUS_ORDER = {status: rank for rank, status in enumerate(RANKED)}
+SHOWN = ("secondary_supply_c", "secondary_return_c", "target_supply_c")
 
 
-def _latest_readings(station_ids: Any, *, now: datetime) -> dict[int, dict[str, Any]]:
-    """The latest reading's LATEST_FIELDS of each station in ``station_ids`` (a queryset of
-    pks), in one query: five correlated subqueries per station cost the network view 75 ms
-    at 2,016 stations. PostgreSQL: one backward index probe per station (LATERAL);
-    elsewhere the (station, latest time) pairs by the key."""
-    since = now - LATEST_WITHIN
-    if connection.vendor == "postgresql":
-        try:
-            ids_sql, ids_params = station_ids.query.sql_with_params()
-        except EmptyResultSet:  # a user who may see no station at all
-            return {}
-        table = StationReading._meta.db_table
-        columns = ", ".join(f'r."{name}"' for name in LATEST_FIELDS)
-        inner = ", ".join(f'"{name}"' for name in LATEST_FIELDS)
-        # Only our own constant names are formatted in; the values are parameters.
-        sql = (
-            f'SELECT s.id, {columns} FROM "{Station._meta.db_table}" s CROSS JOIN LATERAL '  # nosec B608
-            f'(SELECT {inner} FROM "{table}" WHERE station_id = s.id AND time >= %s '
-            f"ORDER BY time DESC LIMIT 1) r WHERE s.id IN ({ids_sql})"
-        )
-        with connection.cursor() as cursor:
-            cursor.execute(sql, [since, *ids_params])
-            return {
-                row[0]: dict(zip(LATEST_FIELDS, row[1:], strict=True)) for row in cursor.fetchall()
-            }
-    latest = StationReading.objects.filter(station=OuterRef("pk"), time__gte=since).order_by(
-        "-time"
+def _status_rank(now: datetime) -> Case:
+    """The status of a station as an SQL expression (its rank in RANKED), from its row in
+    StationLatest: an open alarm; else stale when silent for STALE_AFTER (or never heard);
+    else a deviation when supply and curve target differ by more than DEVIATION_LIMIT_C as
+    the page shows the difference (to 0.1 °C: ≥ limit + 0.05); else ok."""
+    latest = "latest_reading__"
+    return Case(
+        When(
+            Exists(Alarm.objects.filter(station=OuterRef("pk"), status__in=OPEN_ALARM_STATUSES)),
+            then=Value(STATUS_ORDER[ALARM]),
+        ),
+        When(
+            Q(**{f"{latest}time__isnull": True}) | Q(**{f"{latest}time__lt": now - STALE_AFTER}),
+            then=Value(STATUS_ORDER[STALE]),
+        ),
+        When(
+            GreaterThanOrEqual(
+                Abs(F(f"{latest}secondary_supply_c") - F(f"{latest}target_supply_c")),
+                Value(DEVIATION_LIMIT_C + 0.05),
+            ),
+            then=Value(STATUS_ORDER[DEVIATION]),
+        ),
+        default=Value(STATUS_ORDER[OK]),
+        output_field=IntegerField(),
     )
-    pairs = (
-        Station.objects.filter(pk__in=station_ids)
-        .annotate(latest=Subquery(latest.values("time")[:1]))
-        .filter(latest__isnull=False)
-        .values_list("pk", "latest")
-    )
-    return {
-        row["station_id"]: row
-        for row in StationReading.objects.filter(pk__in=pairs).values("station_id", *LATEST_FIELDS)
-    }
 
 
-def network_status(user: Any, *, now: datetime | None = None) -> list[StationStatus]:
-    """Every station this user may see, heat source by heat source, with its live status.
+class NetworkStatus(Sequence[StationStatus]):
+    """The stations this user may see with their live status, for a paginator: the counts
+    by status in one query up front, then only the rows of the page asked for (alarm, then
+    deviation, stale, ok; heat source and code within each), ``status`` narrowing them.
 
-    Four queries at any number of stations: the stations, their latest readings, open
-    alarms and "not warm" requests by station.
+    Why: the status of every station comes from StationLatest, the latest reading of each
+    station kept by ingest, and is computed in SQL. Reading the latest of 2,016 stations from
+    the readings table on every refresh cost ~25 ms, and all 2,016 rows were then built,
+    counted and sorted in Python; now (PostgreSQL, 2,016 stations) the counts take 1.4 ms, the
+    page of 50 rows 2.1 ms, their alarms 0.4 ms and "not warm" requests 1.6 ms.
     """
-    from wennuan.service.models import ServiceCategory, ServiceRequest
 
-    now = now or timezone.now()
-    visible = Station.objects.for_user(user)
-    sources: dict[str, Named] = {}
-    stations = [
-        StationRef(pk, code, name, sources.setdefault(source, Named(source)))
-        for pk, code, name, source in visible.order_by("heat_source__code", "code").values_list(
-            "pk", "code", "name", "heat_source__name"
+    def __init__(self, user: Any, *, status: str = "", now: datetime | None = None) -> None:
+        self.now = now or timezone.now()
+        self.status = status if status in STATUS_ORDER else ""
+        self.stations = Station.objects.for_user(user).annotate(rank=_status_rank(self.now))
+        by_rank = dict(
+            self.stations.values("rank").annotate(n=Count("pk")).values_list("rank", "n")
         )
-    ]
-    latest = _latest_readings(visible.values("pk"), now=now)
-    alarms = dict(
-        Alarm.objects.filter(station__in=visible.values("pk"), status__in=OPEN_ALARM_STATUSES)
-        .values("station_id")
-        .annotate(n=Count("pk"))
-        .values_list("station_id", "n")
-    )
-    not_warm = dict(
-        ServiceRequest.objects.filter(
-            created_at__gte=now - timedelta(hours=24),
-            category__in=ServiceCategory.objects.filter(code="not_warm").values("pk"),
-            station__in=visible.values("pk"),
+        self.counts = {status: by_rank.get(rank, 0) for status, rank in STATUS_ORDER.items()}
+
+    def __len__(self) -> int:
+        return self.counts[self.status] if self.status else sum(self.counts.values())
+
+    @overload
+    def __getitem__(self, index: int) -> StationStatus: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[StationStatus]: ...
+
+    def __getitem__(self, index: int | slice) -> StationStatus | list[StationStatus]:
+        if isinstance(index, int):
+            return self[index : index + 1][0]
+        return self.rows(index.start or 0, index.stop)
+
+    def rows(self, start: int, stop: int | None) -> list[StationStatus]:
+        """Stations [start, stop) of the list, with their alarms and "not warm" counts."""
+        from wennuan.service.models import ServiceCategory, ServiceRequest
+
+        listed = self.stations
+        if self.status:
+            listed = listed.filter(rank=STATUS_ORDER[self.status])
+        found = list(
+            listed.order_by("rank", "heat_source__code", "code").values_list(
+                "pk",
+                "code",
+                "name",
+                "heat_source__name",
+                "rank",
+                "latest_reading__time",
+                *(f"latest_reading__{name}" for name in SHOWN),
+            )[start:stop]
         )
-        .values("station_id")
-        .annotate(n=Count("pk"))
-        .values_list("station_id", "n")
-    )
-    rows = []
-    for station in stations:
-        values: dict[str, Any] = latest.get(station.pk) or dict.fromkeys(LATEST_FIELDS)
-        row = StationStatus(
-            station=station,
-            status=OK,
-            last_time=values["time"],
-            supply_c=values["secondary_supply_c"],
-            return_c=values["secondary_return_c"],
-            target_c=values["target_supply_c"],
-            open_alarms=alarms.get(station.pk, 0),
-            not_warm_24h=not_warm.get(station.pk, 0),
+        ids = [row[0] for row in found]
+        alarms = dict(
+            Alarm.objects.filter(station__in=ids, status__in=OPEN_ALARM_STATUSES)
+            .values("station_id")
+            .annotate(n=Count("pk"))
+            .values_list("station_id", "n")
         )
-        deviation = row.deviation_c
-        if row.open_alarms:
-            row.status = ALARM
-        elif row.last_time is None or now - row.last_time > STALE_AFTER:
-            row.status = STALE
-        elif deviation is not None and abs(deviation) > DEVIATION_LIMIT_C:
-            row.status = DEVIATION
-        rows.append(row)
-    return rows
+        not_warm = dict(
+            ServiceRequest.objects.filter(
+                created_at__gte=self.now - timedelta(hours=24),
+                category__in=ServiceCategory.objects.filter(code="not_warm").values("pk"),
+                station__in=ids,
+            )
+            .values("station_id")
+            .annotate(n=Count("pk"))
+            .values_list("station_id", "n")
+        )
+        sources: dict[str, Named] = {}
+        return [
+            StationStatus(
+                station=StationRef(pk, code, name, sources.setdefault(source, Named(source))),
+                status=RANKED[rank],
+                last_time=last_time,
+                supply_c=supply,
+                return_c=return_,
+                target_c=target,
+                open_alarms=alarms.get(pk, 0),
+                not_warm_24h=not_warm.get(pk, 0),
+            )
+            for pk, code, name, source, rank, last_time, supply, return_, target in found
+        ]
 
 
-# The network view lists the stations that need a look first.
-STATUS_ORDER = {ALARM: 0, DEVIATION: 1, STALE: 2, OK: 3}
-
-
-def problems_first(rows: list[StationStatus]) -> list[StationStatus]:
-    """Alarm, then deviation, then stale, then ok; heat source and code within each."""
-    return sorted(rows, key=lambda r: STATUS_ORDER[r.status])
+def network_status(user: Any, *, status: str = "", now: datetime | None = None) -> NetworkStatus:
+    """Every station this user may see, alarm first, with its live status and the counts by
+    status; ``status`` narrows to one. Four queries at any number of stations: the counts,
+    a page of stations, their open alarms and their "not warm" requests."""
+    return NetworkStatus(user, status=status, now=now)
 
 
 def open_alarms(user: Any) -> QuerySet[Alarm]:

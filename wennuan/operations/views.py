@@ -3,12 +3,15 @@ acknowledge / clear. Thin: reads from selectors, every change through services."
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.defaultfilters import floatformat
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -20,33 +23,60 @@ from wennuan.grid.models import Station
 from wennuan.operations.alarms import AlarmRefused, acknowledge_alarm, clear_alarm
 from wennuan.operations.models import Alarm
 from wennuan.operations.selectors import (
+    StationStatus,
     incidents_for_user,
     network_status,
     open_alarms,
     open_incidents,
-    problems_first,
     station_trend,
 )
 from wennuan.people.selectors import request_user
+
+
+def _shown(rows: Iterable[StationStatus]) -> None:
+    """Each row's link, status badge and values as the page shows them, written here rather
+    than by the template's tags and filters (``url``, the status's if-chain, ``date``, four
+    ``floatformat``): per row they cost the network view ~0.3 ms, 15 ms a page of 50. The
+    values are those filters' own output (``floatformat`` called directly)."""
+    badges = {
+        "ok": ("text-bg-success", _("ok")),
+        "deviation": ("text-bg-warning", _("deviation")),
+        "alarm": ("text-bg-danger", _("alarm")),
+        "stale": ("text-bg-secondary", _("stale")),
+    }
+    station_url = reverse("operations:station", args=[0]).removesuffix("0/")
+
+    def tenths(value: float | None) -> str:
+        return "—" if value is None else floatformat(value, 1) or "—"
+
+    for row in rows:
+        row.url = f"{station_url}{row.station.pk}/"
+        badge, label = badges[row.status]
+        last = "—" if row.last_time is None else f"{timezone.localtime(row.last_time):%m-%d %H:%M}"
+        row.shown = {
+            "badge": badge,
+            "label": label,
+            "last": last,
+            "supply": tenths(row.supply_c),
+            "return": tenths(row.return_c),
+            "target": tenths(row.target_c),
+            "deviation": tenths(row.deviation_c),
+        }
 
 
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
     """Heat sources → stations with live status, open alarms; the table refreshes itself."""
     user = request_user(request)
-    rows = network_status(user)
-    counts = {
-        status: sum(1 for r in rows if r.status == status)
-        for status in ("ok", "deviation", "alarm", "stale")
-    }
-    # Thousands of stations: a page of them, those that need a look first (?status= narrows).
-    shown = request.GET.get("status", "")
-    listed = problems_first([r for r in rows if r.status == shown] if shown in counts else rows)
-    page = Paginator(listed, page_size(request, 50)).get_page(request.GET.get("page"))
+    # Thousands of stations: their counts by status, and a page of them read from the
+    # database, those that need a look first (?status= narrows).
+    rows = network_status(user, status=request.GET.get("status", ""))
+    page = Paginator(rows, page_size(request, 50)).get_page(request.GET.get("page"))
+    _shown(page)
     context = {
         "rows": page,
         "page": page,
-        "counts": counts,
+        "counts": rows.counts,
         "alarms": open_alarms(user)[:50],
         "incidents": open_incidents(user),
     }

@@ -138,7 +138,7 @@ def test_a_page_size_is_clamped_to_100(season, login):
     response = client.get(reverse("service:list"), {"page_size": "100000"})
     assert response.context["page"].paginator.per_page == 100
     response = client.get(reverse("service:list"), {"page_size": "nonsense"})
-    assert response.context["page"].paginator.per_page == 50
+    assert response.context["page"].paginator.per_page == 25
 
 
 def test_a_list_longer_than_the_cap_says_so_and_still_pages_to_its_end(season, login, monkeypatch):
