@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import django_filters
+from django import forms
 from django.db.models import Q, QuerySet
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
 from wennuan.core.widgets import QuickSelect
@@ -13,13 +15,37 @@ from wennuan.grid.models import Zone
 from wennuan.service.choices import Channel, Priority, SlaState, Status
 from wennuan.service.models import ServiceCategory, ServiceRequest
 
+# Up to this many zones the zone filter is a drop-down; a city with more gets a text box that
+# takes a zone's code or part of its name: 2,016 options cost every load of the board ~10 ms
+# and 90 KB of the page (docs/performance.md), and nobody scrolls through them.
+ZONE_SELECT_LIMIT = 200
 
-def zone_choices() -> list[tuple[int, str]]:
-    """Every zone as (pk, "code name"), in code order."""
-    return [
-        (pk, f"{code} {name}")
-        for pk, code, name in Zone.objects.order_by("code").values_list("pk", "code", "name")
-    ]
+
+def zone_choices(limit: int | None = None) -> list[tuple[int, str]]:
+    """The zones as (pk, "code name"), in code order; at most ``limit`` of them."""
+    zones = Zone.objects.order_by("code").values_list("pk", "code", "name")
+    return [(pk, f"{code} {name}") for pk, code, name in zones[:limit]]
+
+
+class ZoneInput(forms.TextInput):
+    """The zone filter's input: a drop-down of the zones, or past ZONE_SELECT_LIMIT a text box
+    for a zone's code or name. Decided when rendered, so the API (which never renders the
+    form) does not read the zones."""
+
+    def render(
+        self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None
+    ) -> SafeString:
+        zones = zone_choices(limit=ZONE_SELECT_LIMIT + 1)
+        css = [c for c in self.attrs.get("class", "").split() if c != "form-control"]
+        if len(zones) > ZONE_SELECT_LIMIT:
+            box = forms.TextInput(attrs={**self.attrs, "placeholder": _("Zone code or name")})
+            return box.render(name, value, attrs, renderer)
+        # Plain (pk, label) pairs written out in Python (QuickSelect), not model instances.
+        select = QuickSelect(
+            attrs={**self.attrs, "class": " ".join([*css, "form-select"])},
+            choices=[("", "---------"), *zones],
+        )
+        return select.render(name, value, attrs, renderer)
 
 
 class RequestFilter(django_filters.FilterSet):  # type: ignore[misc]
@@ -31,11 +57,9 @@ class RequestFilter(django_filters.FilterSet):  # type: ignore[misc]
     status = django_filters.MultipleChoiceFilter(
         label=_("Status"), choices=Status.choices, distinct=False
     )
-    # A city has thousands of zones: plain (pk, label) pairs, written out in Python
-    # (QuickSelect); model instances and Django's per-option templates cost the board 90 ms.
-    zone = django_filters.ChoiceFilter(
-        label=_("Zone"), field_name="zone", choices=zone_choices, widget=QuickSelect
-    )
+    # A zone's pk (the drop-down), or its code or part of its name (the text box of a large
+    # city): see ZoneInput.
+    zone = django_filters.CharFilter(label=_("Zone"), method="in_zone", widget=ZoneInput)
     category = django_filters.ModelChoiceFilter(
         label=_("Category"), queryset=ServiceCategory.objects.all()
     )
@@ -49,6 +73,16 @@ class RequestFilter(django_filters.FilterSet):  # type: ignore[misc]
     class Meta:
         model = ServiceRequest
         fields: list[str] = []
+
+    def in_zone(
+        self, queryset: QuerySet[ServiceRequest], name: str, value: str
+    ) -> QuerySet[ServiceRequest]:
+        text = str(value).strip()
+        if not text:
+            return queryset
+        if text.isdigit():
+            return queryset.filter(zone_id=int(text))
+        return queryset.filter(Q(zone__code__iexact=text) | Q(zone__name__contains=text))
 
     def search(
         self, queryset: QuerySet[ServiceRequest], name: str, value: Any

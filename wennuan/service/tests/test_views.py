@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -50,6 +51,36 @@ def test_board_filters_and_htmx_partial(client, area):
     )
     partial = client.get(reverse("service:board"), HTTP_HX_REQUEST="true")
     assert partial.templates[0].name == "service/_board_table.html"
+
+
+def test_the_zone_filter_is_a_drop_down_in_a_small_city_and_a_text_box_in_a_large_one(
+    client, area, monkeypatch
+):
+    from wennuan.grid.tests.factories import make_building, make_household, make_zone
+
+    other = make_zone()
+    mine = file_not_warm(area.household).request
+    theirs = file_not_warm(make_household(make_building(zone=other))).request
+    client.force_login(area.dispatcher)
+
+    def numbers(**query: str) -> set[str]:
+        page = client.get(reverse("service:board"), query).context["page"]
+        return {r.number for r in page.object_list}
+
+    small = client.get(reverse("service:board")).content.decode()
+    zone_select = re.search(r'<select[^>]*name="zone"[^>]*>(.*?)</select>', small, re.S)
+    assert zone_select and f'<option value="{area.zone.pk}">' in zone_select.group(1)
+    assert numbers(zone=str(area.zone.pk)) == {mine.number}
+
+    # Past the limit the page lists no zone, and takes a code or part of a name instead.
+    monkeypatch.setattr("wennuan.service.filters.ZONE_SELECT_LIMIT", 1)
+    large = client.get(reverse("service:board")).content.decode()
+    assert not re.search(r'<select[^>]*name="zone"', large)
+    assert re.search(r'<input[^>]*type="text"[^>]*name="zone"', large)
+    assert numbers(zone=other.code.lower()) == {theirs.number}
+    assert numbers(zone=area.zone.name[1:]) == {mine.number}
+    assert numbers(zone=str(other.pk)) == {theirs.number}
+    assert numbers(zone="no such zone") == set()
 
 
 def test_board_costs_the_same_queries_for_one_and_many_requests(
