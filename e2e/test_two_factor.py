@@ -1,7 +1,7 @@
 """Two-factor login journey in real Chromium at a phone viewport (390×844), in Chinese: a
-dispatcher opens "two-factor login" from the menu, scans (here: reads) the key, confirms with a
-code from the app (pyotp plays the app), is shown the recovery codes once, logs out, and logs
-in again with the password and then a code; a wrong code first is refused."""
+dispatcher opens "two-factor login" from the menu, scans (here: reads) the key, confirms with the
+password and a code from the app (pyotp plays the app), is shown the recovery codes once, logs
+out, and logs in again with the password and then a code; a wrong code first is refused."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from e2e.conftest import PHONE, screenshot
 from wennuan.grid.tests.factories import make_user
 from wennuan.people.choices import Role
 from wennuan.people.models import TwoFactorDevice
+from wennuan.people.two_factor import device_secret
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -24,6 +25,13 @@ PASSWORD = "wennuan-demo"
 
 def fits(page: Any) -> bool:
     return bool(page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"])
+
+
+def open_menu(page: Any) -> None:
+    """Open the phone menu and wait until it has finished sliding open: a click on a link
+    while the menu is still expanding can land outside it and go nowhere."""
+    page.click(".navbar-toggler")
+    page.locator(".navbar-collapse.show").wait_for()
 
 
 def test_dispatcher_switches_two_factor_on_and_logs_in_with_a_code(phone, transactional_db):
@@ -38,7 +46,7 @@ def test_dispatcher_switches_two_factor_on_and_logs_in_with_a_code(phone, transa
     assert phone.url.endswith("/")
 
     # When they open two-factor login from the menu and start the set-up
-    phone.click(".navbar-toggler")
+    open_menu(phone)
     with phone.expect_navigation():
         phone.click("[data-testid=two-factor-link]")
     assert phone.locator("[data-testid=status-off]").is_visible()
@@ -48,12 +56,13 @@ def test_dispatcher_switches_two_factor_on_and_logs_in_with_a_code(phone, transa
     # Then they see a QR code and the key to type in by hand, and the page fits the phone
     assert phone.locator("[data-testid=qr] svg").is_visible()
     secret = re.sub(r"\s", "", phone.locator("[data-testid=secret]").inner_text())
-    assert secret == TwoFactorDevice.objects.get(user=staff).secret
+    assert secret == device_secret(TwoFactorDevice.objects.get(user=staff))
     assert fits(phone)
     screenshot(phone, "two-factor-enrol")
 
-    # When they type the code the app shows
+    # When they give their password and type the code the app shows
     app = pyotp.TOTP(secret)
+    phone.fill("#id_password", PASSWORD)
     phone.fill("#id_code", app.now())
     with phone.expect_navigation():
         phone.click("[data-testid=confirm]")
@@ -72,7 +81,7 @@ def test_dispatcher_switches_two_factor_on_and_logs_in_with_a_code(phone, transa
     assert codes[0] not in phone.content()
 
     # When they log out and log in again with the password
-    phone.click(".navbar-toggler")
+    open_menu(phone)
     with phone.expect_navigation():
         phone.click("nav form[action='/logout/'] button")
     phone.goto("/login/")

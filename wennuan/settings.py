@@ -202,6 +202,11 @@ LOGIN_FAILURE_WINDOW_SECONDS = env_int("LOGIN_FAILURE_WINDOW_SECONDS", 900)
 # Two-factor login (TOTP): staff in these roles (comma list of role codes, e.g.
 # "manager,admin,dispatcher") must enrol before they can use anything else.
 TWO_FACTOR_REQUIRED_ROLES = env_list("TWO_FACTOR_REQUIRED_ROLES", [])
+# The key that encrypts TOTP secrets in the database: a Fernet key (44 characters, from
+# `Fernet.generate_key()`); empty derives one from SECRET_KEY. Keys listed as old ones still
+# decrypt, so the key can be rotated (docs/security.md).
+TWO_FACTOR_ENCRYPTION_KEY = env_str("TWO_FACTOR_ENCRYPTION_KEY", "")
+TWO_FACTOR_ENCRYPTION_OLD_KEYS = env_list("TWO_FACTOR_ENCRYPTION_OLD_KEYS", [])
 
 LANGUAGE_CODE = env_str("LANGUAGE_CODE", "zh-hans")
 LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]

@@ -3,6 +3,7 @@
 from typing import Any
 
 from django.contrib import admin
+from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.admin import UserAdmin
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -139,10 +140,13 @@ class TwoFactorDeviceAdmin(admin.ModelAdmin[TwoFactorDevice]):
 
         actor = request.user
         assert isinstance(actor, User)
-        count = sum(
-            reset(user=device.user, actor=actor, ip_address=client_address(request))
-            for device in queryset.select_related("user")
-        )
+        count = 0
+        for device in queryset.select_related("user"):
+            count += reset(user=device.user, actor=actor, ip_address=client_address(request))
+            if device.user.pk == actor.pk:
+                # The reset ends the person's sessions; a superuser resetting their own keeps
+                # the one they are using.
+                update_session_auth_hash(request, device.user)
         self.message_user(
             request, _("Two-factor login reset for %(count)d staff.") % {"count": count}
         )

@@ -1,5 +1,6 @@
 """System checks: a mistyped role in TWO_FACTOR_REQUIRED_ROLES stops start-up instead of
-silently requiring two-factor login of nobody."""
+silently requiring two-factor login of nobody, and a malformed two-factor encryption key stops
+it instead of failing the first login with a code."""
 
 from __future__ import annotations
 
@@ -23,4 +24,19 @@ def check_two_factor_roles(app_configs: Any = None, **kwargs: Any) -> list[Check
                 id="people.E001",
             )
         ]
+    return []
+
+
+@register()
+def check_two_factor_encryption_keys(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """TWO_FACTOR_ENCRYPTION_KEY and TWO_FACTOR_ENCRYPTION_OLD_KEYS are Fernet keys: a typo
+    stops start-up, not the first login with a code."""
+    from django.core.exceptions import ImproperlyConfigured
+
+    from wennuan.people.two_factor import secret_box
+
+    try:
+        secret_box()
+    except ImproperlyConfigured as problem:
+        return [Error(str(problem), id="people.E002")]
     return []

@@ -170,3 +170,15 @@ class PasswordAndCodeForm(StyledForm):
         max_length=20,
         widget=_code_widget(numeric=False),
     )
+
+
+class EnrolmentConfirmForm(StyledForm):
+    """The password and the app's first code: what switches two-factor login on. The password
+    comes first because the code changes every 30 seconds."""
+
+    password = forms.CharField(
+        label=_("Password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+    code = forms.CharField(label=_("6-digit code"), max_length=8, widget=_code_widget(numeric=True))

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
 from wennuan.people.choices import (
@@ -68,6 +71,9 @@ class User(AbstractUser):
         related_name="workers",
         help_text=_("For community workers: the community they file for."),
     )
+    # Mixed into the session hash: raising it ends every session of the user (the one making
+    # the change keeps its own with update_session_auth_hash) without scanning the session table.
+    session_epoch = models.PositiveIntegerField(_("session epoch"), default=0, editable=False)
 
     class Meta:
         verbose_name = _("staff member")
@@ -84,6 +90,31 @@ class User(AbstractUser):
 
     def get_full_name(self) -> str:
         return self.display_name
+
+    def get_session_auth_hash(self) -> str:
+        """Django's HMAC of the password hash, with the session epoch mixed in once it is above
+        0. At 0 it is exactly Django's own, so sessions made before the epoch existed stay valid.
+        """
+        if not self.session_epoch:
+            return super().get_session_auth_hash()
+        return self._epoch_session_hash(secret=None)
+
+    def get_session_auth_fallback_hash(self) -> Iterator[str]:
+        """The same hash under each of ``SECRET_KEY_FALLBACKS``: a key rotation keeps sessions."""
+        if not self.session_epoch:
+            yield from super().get_session_auth_fallback_hash()
+            return
+        for secret in settings.SECRET_KEY_FALLBACKS:
+            yield self._epoch_session_hash(secret=secret)
+
+    def _epoch_session_hash(self, *, secret: str | bytes | None) -> str:
+        # A salt of our own, so no epoch's hash can ever equal Django's plain one.
+        return salted_hmac(
+            "wennuan.people.User.get_session_auth_hash",
+            f"{self.password}:{self.session_epoch}",
+            secret=secret,
+            algorithm="sha256",
+        ).hexdigest()
 
     @property
     def sees_whole_city(self) -> bool:
@@ -232,8 +263,8 @@ class HealthCheckIn(models.Model):
 
 
 class TwoFactorDevice(models.Model):
-    """A staff member's authenticator app (TOTP, RFC 6238): the shared secret, when the
-    enrolment was confirmed with a first code, and the last 30-second step a code was
+    """A staff member's authenticator app (TOTP, RFC 6238): the shared secret (encrypted),
+    when the enrolment was confirmed with a first code, and the last 30-second step a code was
     accepted for (a code of that step or an earlier one is refused: no replay)."""
 
     user = models.OneToOneField(
@@ -242,9 +273,10 @@ class TwoFactorDevice(models.Model):
         on_delete=models.CASCADE,
         related_name="two_factor_device",
     )
-    # Base32, as authenticator apps take it. It must be readable to check codes, so it is
-    # not hashed; the database and its backups are secrets already (password hashes, tokens).
-    secret = models.CharField(_("secret"), max_length=64)
+    # The base32 secret as a Fernet token (TWO_FACTOR_ENCRYPTION_KEY): checking codes needs the
+    # secret itself, so it cannot be hashed, but a copy of the database or a backup alone must
+    # not yield it. Read it only through ``two_factor.device_secret``.
+    encrypted_secret = models.CharField(_("encrypted secret"), max_length=255)
     confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
     last_used_step = models.BigIntegerField(_("last used time step"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)

@@ -5,6 +5,10 @@ After the right password, a user with a confirmed device is *not* logged in: the
 holds the pending user and when the password was given (``PENDING_KEY``). Nothing reads that
 as a login — ``request.user`` stays anonymous for every page and for the REST API — until the
 code is right and ``django.contrib.auth.login`` runs.
+
+Switching two-factor login on or off and making new recovery codes end the user's other
+sessions (the service raises ``User.session_epoch``); ``update_session_auth_hash`` re-signs the
+session that made the change, so only that one stays logged in.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import login
+from django.contrib.auth import login, update_session_auth_hash
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -30,7 +34,12 @@ from django.views.decorators.debug import sensitive_post_parameters
 from wennuan.core.forms import ThrottledAuthenticationForm, client_address
 from wennuan.core.services import clear_failed_logins, login_is_locked, record_failed_login
 from wennuan.people import two_factor
-from wennuan.people.forms import PasswordAndCodeForm, RecoveryCodeForm, TotpCodeForm
+from wennuan.people.forms import (
+    EnrolmentConfirmForm,
+    PasswordAndCodeForm,
+    RecoveryCodeForm,
+    TotpCodeForm,
+)
 from wennuan.people.models import TwoFactorEvent, User
 from wennuan.people.selectors import request_user
 
@@ -161,16 +170,16 @@ def _render_manage(request: HttpRequest, user: User, **extra: Any) -> HttpRespon
         "next": _safe_next(request, request.POST.get("next") or request.GET.get("next")),
         "remaining": two_factor.remaining_recovery_codes(user) if device else 0,
         "events": TwoFactorEvent.objects.filter(user=user)[:10],
-        "confirm_form": TotpCodeForm(),
+        "confirm_form": EnrolmentConfirmForm(),
         "disable_form": PasswordAndCodeForm(auto_id="disable_%s"),
         "renew_form": PasswordAndCodeForm(auto_id="renew_%s"),
         **extra,
     }
     if pending is not None:
         context["qr_svg"] = two_factor.qr_svg(pending)
-        context["secret_groups"] = [
-            pending.secret[i : i + 4] for i in range(0, len(pending.secret), 4)
-        ]
+        # The secret in clear only here, while enrolling, for typing into the app by hand.
+        secret = two_factor.device_secret(pending)
+        context["secret_groups"] = [secret[i : i + 4] for i in range(0, len(secret), 4)]
     return render(request, "people/two_factor.html", context)
 
 
@@ -179,7 +188,8 @@ def _render_manage(request: HttpRequest, user: User, **extra: Any) -> HttpRespon
 @login_required
 def manage(request: HttpRequest) -> HttpResponse:
     """The account's two-factor page: status; set up (QR code and the secret as text, confirmed
-    with a first code; the recovery codes shown once); new recovery codes; switch off."""
+    with the password and a first code; the recovery codes shown once); new recovery codes;
+    switch off."""
     user = request_user(request)
     if not two_factor.offers_two_factor(user):
         raise PermissionDenied
@@ -195,21 +205,10 @@ def manage(request: HttpRequest) -> HttpResponse:
             two_factor.cancel_enrolment(user=user)
             return redirect(_manage_url(request))
         if action == "confirm":
-            form = TotpCodeForm(request.POST)
-            if not form.is_valid():
-                return _render_manage(request, user, confirm_form=form)
-            codes = two_factor.confirm_enrolment(
-                user=user, code=form.cleaned_data["code"], ip_address=address
-            )
-            messages.success(request, _("Two-factor login is on."))
-            return _render_manage(request, user, recovery_codes=codes)
+            return _confirm_action(request, user, address)
         if action in ("disable", "renew"):
             return _password_and_code_action(request, user, action, address)
     except two_factor.TwoFactorError as refusal:
-        if action == "confirm":
-            form = TotpCodeForm(request.POST)
-            form.add_error("code", str(refusal))
-            return _render_manage(request, user, confirm_form=form)
         messages.error(request, str(refusal))
         return redirect(_manage_url(request))
     return redirect(_manage_url(request))
@@ -223,11 +222,40 @@ def _manage_url(request: HttpRequest) -> str:
     return url
 
 
+def _confirm_action(request: HttpRequest, user: User, address: str | None) -> HttpResponse:
+    """Finish the set-up with the password and the app's first code. A wrong password counts
+    as a failed login; a wrong code does not (the code is of a secret this session was just
+    shown, so guessing it proves nothing)."""
+    form = EnrolmentConfirmForm(request.POST)
+    if not form.is_valid():
+        return _render_manage(request, user, confirm_form=form)
+    if login_is_locked(username=user.username, ip_address=address):
+        form.add_error(None, ThrottledAuthenticationForm.error_messages["locked"])
+        return _render_manage(request, user, confirm_form=form)
+    try:
+        codes = two_factor.confirm_enrolment(
+            user=user,
+            password=form.cleaned_data["password"],
+            code=form.cleaned_data["code"],
+            ip_address=address,
+        )
+    except two_factor.WrongPasswordError as refusal:
+        record_failed_login(username=user.username, ip_address=address)
+        form.add_error("password", str(refusal))
+        return _render_manage(request, user, confirm_form=form)
+    except two_factor.TwoFactorError as refusal:
+        form.add_error("code", str(refusal))
+        return _render_manage(request, user, confirm_form=form)
+    update_session_auth_hash(request, user)  # this session stays; the others have ended
+    messages.success(request, _("Two-factor login is on."))
+    return _render_manage(request, user, recovery_codes=codes)
+
+
 def _password_and_code_action(
     request: HttpRequest, user: User, action: str, address: str | None
 ) -> HttpResponse:
     """Switch off or renew the recovery codes: both need the password and a code, and a
-    wrong pair counts as a failed login."""
+    wrong pair counts as a failed login. Either ends the user's other sessions."""
     form = PasswordAndCodeForm(request.POST, auto_id=f"{action}_%s")
     form_key = f"{action}_form"
     if not form.is_valid():
@@ -254,6 +282,7 @@ def _password_and_code_action(
         record_failed_login(username=user.username, ip_address=address)
         form.add_error(None, str(refusal))
         return _render_manage(request, user, **{form_key: form, "open": action})
+    update_session_auth_hash(request, user)  # this session stays; the others have ended
     if action == "disable":
         messages.success(request, _("Two-factor login is off."))
         return redirect(_manage_url(request))
