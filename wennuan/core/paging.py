@@ -19,6 +19,8 @@ from django.http import HttpRequest
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
+from wennuan.core.db import custom_plans
+
 COUNT_CAP = 10_000
 MAX_PAGE_SIZE = 100
 
@@ -62,7 +64,11 @@ class CappedPaginator(Paginator[Any]):
     def count(self) -> int:
         items = self._queryset()
         if items is not None:
-            return int(items.order_by()[: COUNT_CAP + 1].count())
+            # Planned for its own filter values: a prepared statement's generic plan cannot
+            # tell "the 800 open requests" from "every request", and scanned the whole
+            # season's table to count the board (11.6 ms instead of 0.4 ms at 33,000 rows).
+            with custom_plans():
+                return int(items.order_by()[: COUNT_CAP + 1].count())
         return len(self.object_list)
 
     @property
@@ -90,7 +96,8 @@ class CappedPaginator(Paginator[Any]):
             return CappedPage(rows[bottom:top], number, self, more=top < len(rows))
         if not self.count_capped and top + self.orphans >= self.count:
             top = self.count
-        keys = list(items.values_list("pk", flat=True)[bottom : top + 1])
+        with custom_plans():  # as for the count: filters differ in selectivity by far
+            keys = list(items.values_list("pk", flat=True)[bottom : top + 1])
         more = len(keys) > top - bottom
         keys = keys[: top - bottom]
         if not keys and number > 1:

@@ -5,12 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 import django_filters
-from django import forms
 from django.db.models import Q, QuerySet
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
-from wennuan.core.widgets import QuickSelect
+from wennuan.core.widgets import (
+    QuickNullBooleanSelect,
+    QuickSelect,
+    QuickSelectMultiple,
+    QuickTextInput,
+)
 from wennuan.grid.models import Zone
 from wennuan.service.choices import Channel, Priority, SlaState, Status
 from wennuan.service.models import ServiceCategory, ServiceRequest
@@ -27,7 +31,7 @@ def zone_choices(limit: int | None = None) -> list[tuple[int, str]]:
     return [(pk, f"{code} {name}") for pk, code, name in zones[:limit]]
 
 
-class ZoneInput(forms.TextInput):
+class ZoneInput(QuickTextInput):
     """The zone filter's input: a drop-down of the zones, or past ZONE_SELECT_LIMIT a text box
     for a zone's code or name. Decided when rendered, so the API (which never renders the
     form) does not read the zones."""
@@ -38,7 +42,7 @@ class ZoneInput(forms.TextInput):
         zones = zone_choices(limit=ZONE_SELECT_LIMIT + 1)
         css = [c for c in self.attrs.get("class", "").split() if c != "form-control"]
         if len(zones) > ZONE_SELECT_LIMIT:
-            box = forms.TextInput(attrs={**self.attrs, "placeholder": _("Zone code or name")})
+            box = QuickTextInput(attrs={**self.attrs, "placeholder": _("Zone code or name")})
             return box.render(name, value, attrs, renderer)
         # Plain (pk, label) pairs written out in Python (QuickSelect), not model instances.
         select = QuickSelect(
@@ -49,25 +53,42 @@ class ZoneInput(forms.TextInput):
 
 
 class RequestFilter(django_filters.FilterSet):  # type: ignore[misc]
-    """Filters of the dispatch board: status, zone, category, priority, SLA, channel, text."""
+    """Filters of the dispatch board: status, zone, category, priority, SLA, channel, text.
 
-    q = django_filters.CharFilter(label=_("Number or address"), method="search")
+    Its widgets write their markup in Python (``core.widgets``): the board renders this form
+    on every load."""
+
+    q = django_filters.CharFilter(
+        label=_("Number or address"), method="search", widget=QuickTextInput
+    )
     # distinct=False: status is a column of the request itself, and SELECT DISTINCT over every
     # column cost the board 60 ms at a season of requests.
     status = django_filters.MultipleChoiceFilter(
-        label=_("Status"), choices=Status.choices, distinct=False
+        label=_("Status"),
+        choices=Status.choices,
+        distinct=False,
+        widget=QuickSelectMultiple(attrs={"size": 3, "class": "form-select form-select-sm"}),
     )
     # A zone's pk (the drop-down), or its code or part of its name (the text box of a large
     # city): see ZoneInput.
     zone = django_filters.CharFilter(label=_("Zone"), method="in_zone", widget=ZoneInput)
     category = django_filters.ModelChoiceFilter(
-        label=_("Category"), queryset=ServiceCategory.objects.all()
+        label=_("Category"), queryset=ServiceCategory.objects.all(), widget=QuickSelect
     )
-    priority = django_filters.ChoiceFilter(label=_("Priority"), choices=Priority.choices)
-    sla_state = django_filters.ChoiceFilter(label=_("SLA"), choices=SlaState.choices)
-    channel = django_filters.ChoiceFilter(label=_("Channel"), choices=Channel.choices)
+    priority = django_filters.ChoiceFilter(
+        label=_("Priority"), choices=Priority.choices, widget=QuickSelect
+    )
+    sla_state = django_filters.ChoiceFilter(
+        label=_("SLA"), choices=SlaState.choices, widget=QuickSelect
+    )
+    channel = django_filters.ChoiceFilter(
+        label=_("Channel"), choices=Channel.choices, widget=QuickSelect
+    )
     unassigned = django_filters.BooleanFilter(
-        label=_("Unassigned only"), field_name="assignee", lookup_expr="isnull"
+        label=_("Unassigned only"),
+        field_name="assignee",
+        lookup_expr="isnull",
+        widget=QuickNullBooleanSelect,
     )
 
     class Meta:

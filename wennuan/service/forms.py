@@ -10,6 +10,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from wennuan.core.forms import StyledForm, apply_styles
+from wennuan.core.widgets import QuickTextInput
 from wennuan.service.choices import Datatype
 from wennuan.service.models import ServiceCategory
 from wennuan.service.services import PPE_ITEMS, PPE_LABELS, RequestInvalid
@@ -205,9 +206,10 @@ class ReassignForm(StyledForm):
     assignee = forms.CharField(
         label=_("Assign to (login name)"),
         max_length=150,
-        widget=forms.TextInput(attrs={"list": "staff-suggestions", "autocomplete": "off"}),
+        widget=QuickTextInput(attrs={"list": "staff-suggestions", "autocomplete": "off"}),
     )
-    reason = forms.CharField(label=_("Reason"), max_length=500)
+    # Written in Python: the dispatch board renders this form on every load.
+    reason = forms.CharField(label=_("Reason"), max_length=500, widget=QuickTextInput)
 
     def clean_assignee(self) -> Any:
         return staff_by_login(self.cleaned_data["assignee"])
@@ -216,7 +218,10 @@ class ReassignForm(StyledForm):
 class HandoverForm(StyledForm):
     """Hand all of one person's open work to their deputies (they fell ill, went home)."""
 
-    staff = forms.CharField(label=_("Whose work (login name)"), max_length=150)
+    # Written in Python: the dispatch board renders this form on every load.
+    staff = forms.CharField(
+        label=_("Whose work (login name)"), max_length=150, widget=QuickTextInput
+    )
     reason = forms.CharField(label=_("Reason"), max_length=500)
 
     def clean_staff(self) -> Any:

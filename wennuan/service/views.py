@@ -39,6 +39,7 @@ from wennuan.service.models import ServiceCategory, ServiceRequest
 from wennuan.service.selectors import (
     answers_display,
     board_requests,
+    dispatch_board_requests,
     my_work,
     network_summary,
     request_context,
@@ -90,7 +91,7 @@ def board(request: HttpRequest) -> HttpResponse:
     data = request.GET.copy()
     if not data.getlist("status"):
         data.setlist("status", list(OPEN_STATUSES))
-    filterset = RequestFilter(data, queryset=board_requests(user))
+    filterset = RequestFilter(data, queryset=dispatch_board_requests(user))
     apply_styles(filterset.form)
     page = CappedPaginator(filterset.qs, page_size(request, LIST_PAGE_SIZE)).get_page(
         request.GET.get("page")

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from wennuan.grid.tests.factories import (
     make_building,
@@ -51,6 +51,44 @@ def test_board_filters_and_htmx_partial(client, area):
     )
     partial = client.get(reverse("service:board"), HTTP_HX_REQUEST="true")
     assert partial.templates[0].name == "service/_board_table.html"
+
+
+def test_a_board_row_shows_the_request_and_escapes_what_people_typed(client, area):
+    from django.utils import timezone as tz
+
+    area.household.address = '幸福小区<script>alert("x")</script>1号楼'
+    area.household.save(update_fields=["address"])
+    request = file_not_warm(area.household, temperature="14.5").request
+    request.refresh_from_db()
+    client.force_login(area.dispatcher)
+    html = client.get(reverse("service:board"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    row = re.search(rf'<tr data-request="{request.number}">(.*?)</tr>', html, re.S)
+    assert row, html
+    cells = [c.strip() for c in re.findall(r"<td>(.*?)</td>", row.group(1), re.S)]
+    assert f'value="{request.pk}"' in cells[0]
+    assert (
+        f'<a href="{reverse("service:detail", args=[request.pk])}">{request.number}</a>'
+        in (cells[1])
+    )
+    assert "Online (resident)" in cells[1]
+    assert cells[2] == "Home not warm · 14.5 °C"
+    assert "<script>" not in html.split("<tbody>")[1]
+    assert cells[3] == "幸福小区&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;1号楼"
+    assert cells[4] == "Assigned"
+    assert cells[5] == "王师傅"
+    assert cells[6] == tz.localtime(request.next_due).strftime("%m-%d %H:%M")
+    assert "badge" in cells[7] and request.get_priority_display() in cells[7]
+    chinese = client.get(reverse("service:board"), HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    with translation.override("zh-hans"):
+        status_zh = str(Status.ASSIGNED.label)
+    assert f"<td>{request.category.name_zh}" in chinese and f"<td>{status_zh}</td>" in chinese
+    assert status_zh != "Assigned"
+
+
+def test_an_empty_board_says_so(client, area):
+    client.force_login(area.dispatcher)
+    html = client.get(reverse("service:board"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Nothing here." in html and "<tr data-request" not in html
 
 
 def test_the_zone_filter_is_a_drop_down_in_a_small_city_and_a_text_box_in_a_large_one(
