@@ -68,6 +68,9 @@ DEBUG = env_bool("DEBUG", False)
 # The development key is only acceptable while nobody sets production values;
 # `check --deploy` flags it, and docs/operations.md says to set SECRET_KEY.
 SECRET_KEY = env_str("SECRET_KEY", "django-insecure-wennuan-development-key-change-me")
+# Former SECRET_KEYs (comma-separated) that still verify sessions, tokens and the two-factor
+# secrets' derived key while a key change settles (docs/security.md).
+SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS", [])
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 

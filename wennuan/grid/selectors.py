@@ -8,11 +8,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Func, IntegerField, OuterRef, Q, QuerySet, Subquery
 
 from wennuan.core.validators import normalise_phone
 from wennuan.grid.choices import Duty
-from wennuan.grid.models import Building, Household, Zone, ZoneAssignment
+from wennuan.grid.models import Building, Household, Station, Zone, ZoneAssignment
 from wennuan.people.models import User
 
 # The chain from a household up to its district and heat source, fetched in one join.
@@ -22,6 +22,39 @@ HOUSEHOLD_CHAIN = (
     "building__station__heat_source",
     "building__zone",
 )
+
+
+def _building_count(of: str) -> Subquery:
+    """How many buildings point at the outer row (``of``: "station" or "zone"), as a
+    correlated subquery: PostgreSQL runs it for the page's rows only, where ``Count`` with a
+    GROUP BY counted the buildings of every station before the page was cut (13.6 ms for a
+    page of 50 of 2,016 stations)."""
+    buildings = (
+        Building.objects.filter(**{of: OuterRef("pk")})
+        .order_by()
+        .annotate(n=Func("pk", function="COUNT"))
+        .values("n")
+    )
+    return Subquery(buildings, output_field=IntegerField())
+
+
+def stations_for_list(user: Any) -> QuerySet[Station]:
+    """The stations this user may see, by code, with their heat source and building count."""
+    return (
+        Station.objects.for_user(user)
+        .select_related("heat_source")
+        .annotate(building_count=_building_count("station"))
+        .order_by("code")
+    )
+
+
+def zones_for_list(user: Any) -> QuerySet[Zone]:
+    """The zones this user may see, by code, with their building count."""
+    return (
+        Zone.objects.for_user(user)
+        .annotate(building_count=_building_count("zone"))
+        .order_by("code")
+    )
 
 
 @dataclass

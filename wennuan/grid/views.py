@@ -26,6 +26,8 @@ from wennuan.grid.selectors import (
     duty_people_for_zone,
     household_chain,
     search_households,
+    stations_for_list,
+    zones_for_list,
 )
 from wennuan.grid.services import import_grid
 
@@ -103,12 +105,7 @@ def building_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def station_list(request: HttpRequest) -> HttpResponse:
-    stations = (
-        Station.objects.for_user(request.user)
-        .select_related("heat_source")
-        .annotate(building_count=Count("buildings"))
-        .order_by("code")
-    )
+    stations = stations_for_list(request.user)
     page = Paginator(stations, page_size(request, 50)).get_page(request.GET.get("page"))
     return render(request, "grid/station_list.html", {"page": page})
 
@@ -128,11 +125,7 @@ def station_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def zone_list(request: HttpRequest) -> HttpResponse:
-    zones = (
-        Zone.objects.for_user(request.user)
-        .annotate(building_count=Count("buildings"))
-        .order_by("code")
-    )
+    zones = zones_for_list(request.user)
     page = Paginator(zones, page_size(request, 100)).get_page(request.GET.get("page"))
     return render(request, "grid/zone_list.html", {"page": page})
 

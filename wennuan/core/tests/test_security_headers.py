@@ -3,6 +3,7 @@ passwords, and a clean `check --deploy` with the production environment (docs/se
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import re
@@ -244,6 +245,8 @@ def production_environment(tmp_path: Path) -> dict[str, str]:
         key, value = line.split("=", 1)
         env[key] = value.strip('"').replace("CHANGE-ME", "wn")
     env["SECRET_KEY"] = "x7!k2#Qp-production-secret-" + "a9Z3" * 12
+    # A real Fernet key: the placeholder is not one, and the system check (people.E002) says so.
+    env["TWO_FACTOR_ENCRYPTION_KEY"] = base64.urlsafe_b64encode(b"k" * 32).decode()
     for key in ("WENNUAN_VAR_DIR", "STATIC_ROOT", "MEDIA_ROOT"):
         env[key] = str(tmp_path / key.lower())
     return env
@@ -291,3 +294,17 @@ def test_report_only_mode_sends_the_policy_without_enforcing_it(tmp_path: Path):
     # The check passes in this mode too (no django-csp 3 setting names).
     checked = _run(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], env)
     assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def test_former_secret_keys_come_from_the_environment(tmp_path: Path):
+    env = {**production_environment(tmp_path), "SECRET_KEY_FALLBACKS": "old-one, older-one"}
+    printed = _run(
+        [
+            "-c",
+            "import json, os; os.environ['DJANGO_SETTINGS_MODULE'] = 'wennuan.settings';"
+            "from django.conf import settings; print(json.dumps(settings.SECRET_KEY_FALLBACKS))",
+        ],
+        env,
+    )
+    assert printed.returncode == 0, printed.stderr
+    assert json.loads(printed.stdout) == ["old-one", "older-one"]

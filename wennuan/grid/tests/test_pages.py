@@ -51,3 +51,20 @@ def test_pages_cost_the_same_queries_at_two_city_sizes(client):
 
     assert small == large
     assert Zone.objects.count() > 20  # the larger city really has more rows per list page
+
+
+def test_the_station_and_zone_lists_count_each_ones_buildings(client):
+    from wennuan.grid.tests.factories import make_building, make_station, make_user, make_zone
+    from wennuan.people.choices import Role
+
+    busy, idle = make_station(), make_station()
+    north, empty = make_zone(), make_zone()
+    for _ in range(3):
+        make_building(station=busy, zone=north)
+    client.force_login(make_user(Role.DISPATCHER))
+    stations = {
+        s.pk: s.building_count for s in client.get(reverse("grid:station_list")).context["page"]
+    }
+    zones = {z.pk: z.building_count for z in client.get(reverse("grid:zone_list")).context["page"]}
+    assert stations[busy.pk] == 3 and stations[idle.pk] == 0
+    assert zones[north.pk] == 3 and zones[empty.pk] == 0
