@@ -64,3 +64,11 @@ def log_in(page: Any, username: str, password: str = "wennuan-demo") -> None:
     page.fill("#id_password", password)
     page.click("button[type=submit]")
     page.wait_for_url("**/")
+
+
+def open_menu(page: Any) -> None:
+    """Open the phone menu and wait until it has finished sliding open: a click on a link
+    while the menu is still expanding can land outside it and go nowhere (about 1 run in 6).
+    Bootstrap marks the menu ``.collapsing`` while it moves and ``.show`` once it is open."""
+    page.click(".navbar-toggler")
+    page.locator(".navbar-collapse.show").wait_for()

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from e2e.conftest import log_in, screenshot
+from e2e.conftest import log_in, open_menu, screenshot
 from wennuan.demo.services import build_demo_city
 from wennuan.grid.choices import Duty
 from wennuan.grid.models import Household, Zone, ZoneAssignment
@@ -59,8 +59,9 @@ def test_technician_sees_own_zone_and_not_others(phone, city):
         Zone.objects.exclude(assignments__staff__username="technician").order_by("code").first()
     )
 
-    phone.click(".navbar-toggler")
-    phone.click("nav >> text=责任区")
+    open_menu(phone)
+    with phone.expect_navigation():
+        phone.click("nav >> text=责任区")
     assert own.code in phone.content()
     response = phone.goto(f"/grid/zones/{foreign.pk}/")
     assert response.status == 404

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.utils import timezone, translation
 
-from e2e.conftest import PHONE, log_in, screenshot
+from e2e.conftest import PHONE, log_in, open_menu, screenshot
 from wennuan.community.choices import EntryKind
 from wennuan.community.models import PartnerCommunity, SupplyEntry, SupplyItem, SupportRecord
 from wennuan.demo.services import FUTAI_CODE, build_demo_city
@@ -30,7 +30,7 @@ def status_label(status: str) -> str:
 
 def open_menu_and_go(page, href: str) -> None:
     """At phone width the navigation is behind the menu button."""
-    page.click("button.navbar-toggler")
+    open_menu(page)
     page.click(f"#nav a[href='{href}']")
     page.wait_for_url(f"**{href}")
 

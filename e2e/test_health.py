@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from e2e.conftest import PHONE, log_in, screenshot
+from e2e.conftest import PHONE, log_in, open_menu, screenshot
 from wennuan.emergency.services import set_emergency_mode
 from wennuan.grid.choices import Duty
 from wennuan.grid.tests.factories import assign, make_building, make_household, make_user, make_zone
@@ -70,7 +70,7 @@ def test_technician_checks_in_as_isolating_and_their_requests_appear_with_their_
 
     # Given the owner opens the health check-in from the menu on the phone
     log_in(phone, owner.username, PASSWORD)
-    phone.click(".navbar-toggler")
+    open_menu(phone)
     with phone.expect_navigation():
         phone.click("nav a[href='/people/health/']")
     assert phone.locator("[data-testid=mandatory]").is_visible()

@@ -12,7 +12,7 @@ from typing import Any
 import pyotp
 import pytest
 
-from e2e.conftest import PHONE, screenshot
+from e2e.conftest import PHONE, open_menu, screenshot
 from wennuan.grid.tests.factories import make_user
 from wennuan.people.choices import Role
 from wennuan.people.models import TwoFactorDevice
@@ -25,13 +25,6 @@ PASSWORD = "wennuan-demo"
 
 def fits(page: Any) -> bool:
     return bool(page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"])
-
-
-def open_menu(page: Any) -> None:
-    """Open the phone menu and wait until it has finished sliding open: a click on a link
-    while the menu is still expanding can land outside it and go nowhere."""
-    page.click(".navbar-toggler")
-    page.locator(".navbar-collapse.show").wait_for()
 
 
 def test_dispatcher_switches_two_factor_on_and_logs_in_with_a_code(phone, transactional_db):

@@ -24,6 +24,7 @@ from rest_framework.views import APIView
 from wennuan.api import idempotency, pagination, serializers
 from wennuan.grid.models import Building, Household, Station, Zone, ZoneAssignment
 from wennuan.grid.selectors import search_households
+from wennuan.operations.access import sees_network
 from wennuan.operations.selectors import station_hours, station_readings
 from wennuan.people.choices import Role
 from wennuan.people.models import User
@@ -101,8 +102,9 @@ def _user(request: Request) -> User:
     return user
 
 
-def _require_whole_city(request: Request) -> None:
-    if not _user(request).sees_whole_city:
+def _require_dispatch(request: Request) -> None:
+    # Who does which work is dispatch's decision (User.can_dispatch), not the hotline's.
+    if not _user(request).can_dispatch:
         raise exceptions.PermissionDenied(_("Only dispatchers and managers may do this."))
 
 
@@ -292,7 +294,7 @@ class RequestViewSet(
 
     @transition("Reassign with a reason (dispatchers and managers)", serializers.ReassignSerializer)
     def reassign(self, request: Request, number: str) -> Response:
-        _require_whole_city(request)
+        _require_dispatch(request)
 
         def change(found: ServiceRequest, user: User, values: dict[str, Any]) -> Any:
             assignee = User.objects.filter(username=values["assignee"], is_active=True).first()
@@ -308,7 +310,7 @@ class RequestViewSet(
         "Dispatch again by the zone's rules (dispatchers and managers)", url_path="dispatch"
     )
     def dispatch_again(self, request: Request, number: str) -> Response:
-        _require_whole_city(request)
+        _require_dispatch(request)
         return self._change(request, None, lambda r, u, v: dispatch_request(request=r, actor=u))
 
     @transition("Cancel with a reason", serializers.ReasonSerializer)
@@ -396,6 +398,10 @@ class StationViewSet(IdempotentMixin, viewsets.ReadOnlyModelViewSet[Station]):
         )
 
     def _series(self, request: Request, select: Callable[..., QuerySet[Any]], out: Any) -> Response:
+        # Telemetry is company-internal: a partner community's worker sees which station feeds
+        # their community, not its readings (as /operations/ answers them 404).
+        if not sees_network(_user(request)):
+            raise exceptions.NotFound()
         query = serializers.SeriesQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         rows = select(self.get_object(), **query.validated_data)

@@ -24,13 +24,9 @@ class EmergencyRefused(Exception):
 
 def dispatches(user: Any) -> bool:
     """Dispatchers, managers and administrators: those who act on exposures and approve.
-    (Customer-service agents see the whole city but do not decide for it.)"""
-    from wennuan.people.choices import Role
-
-    return bool(
-        getattr(user, "is_authenticated", False)
-        and (user.is_superuser or user.role in (Role.DISPATCHER, Role.MANAGER, Role.ADMIN))
-    )
+    (Customer-service agents see the whole city but do not decide for it.) ``User.can_dispatch``
+    for anyone, the anonymous visitor included."""
+    return bool(getattr(user, "is_authenticated", False) and user.can_dispatch)
 
 
 def current_state() -> EmergencyChange | None:

@@ -138,7 +138,10 @@ def _available_inspector(
 
 
 def assign_round(*, round_: InspectionRound, assignee: Any, actor: Any) -> InspectionRound:
-    """A dispatcher gives an open round to someone (nobody in the zone was available)."""
+    """A dispatcher gives an open round to someone (nobody in the zone was available); who
+    does which work is dispatch's decision (``User.can_dispatch``)."""
+    if not actor.can_dispatch:
+        raise RoundRefused([_("Only dispatchers, managers and administrators decide this.")])
     if round_.status not in OPEN_ROUND_STATUSES:
         raise RoundRefused([_("The round is already submitted.")])
     if not assignee.is_active:

@@ -223,8 +223,11 @@ def oversight(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def round_assign(request: HttpRequest, pk: int) -> HttpResponse:
-    """Give an open round to one of its zone's inspection people."""
-    user = _require_whole_city(request)
+    """Give an open round to one of its zone's inspection people: a dispatch decision (agents
+    read the oversight page, they do not give work)."""
+    user = request_user(request)
+    if not user.can_dispatch:
+        raise Http404(_("Not found, or not in your area."))
     round_ = get_round_for_user(request, pk)
     people = selectors.inspection_people({round_.plan.zone_id})[round_.plan.zone_id]
     form = AssignForm(request.POST, people=people)

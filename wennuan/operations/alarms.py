@@ -16,6 +16,7 @@ from wennuan.grid.models import Station
 from wennuan.notify.choices import Channel as NotifyChannel
 from wennuan.notify.choices import Template
 from wennuan.notify.services import queue_notification, queued_together
+from wennuan.operations.access import sees_network
 from wennuan.operations.choices import (
     ALARM_TRANSITIONS,
     OPEN_ALARM_STATUSES,
@@ -230,8 +231,14 @@ def _change_alarm(
     return alarm
 
 
+def _require_company_staff(actor: Any) -> None:
+    if actor is not None and not sees_network(actor):
+        raise AlarmRefused(_("Station alarms are for the heating company's staff."))
+
+
 def acknowledge_alarm(*, alarm: Alarm, actor: Any, note: str = "") -> Alarm:
     """Someone is on it: the alarm stays open (no new one for this station and rule)."""
+    _require_company_staff(actor)
     with transaction.atomic():
         locked = Alarm.objects.select_for_update().get(pk=alarm.pk)
         return _change_alarm(locked, AlarmStatus.ACKNOWLEDGED, actor=actor, note=note)
@@ -239,6 +246,7 @@ def acknowledge_alarm(*, alarm: Alarm, actor: Any, note: str = "") -> Alarm:
 
 def clear_alarm(*, alarm: Alarm, actor: Any, note: str) -> Alarm:
     """Close the alarm by hand, with a note (the evaluator clears by itself when it ends)."""
+    _require_company_staff(actor)
     if not note.strip():
         raise AlarmRefused(_("Say why the alarm is cleared."))
     with transaction.atomic():

@@ -141,6 +141,12 @@ def _start_telling(stop: PlannedStop, template: str) -> None:
     enqueue_with_commit(tell_households_task, stop_id=stop.pk, template=template, after=0)
 
 
+def _require_dispatcher(actor: Any) -> None:
+    # Texting every home beneath a station is a dispatch decision, not the hotline's.
+    if actor is not None and not actor.can_dispatch:
+        raise StopRefused(_("Only dispatchers, managers and administrators decide this."))
+
+
 def announce_stop(
     *,
     station: Station | None = None,
@@ -151,7 +157,9 @@ def announce_stop(
     actor: Any = None,
 ) -> PlannedStop:
     """Record a stop of a station or heat source; every household beneath it is texted by a
-    background task, batch by batch (``households_told`` counts them as it goes)."""
+    background task, batch by batch (``households_told`` counts them as it goes). A person
+    announcing it must be dispatch (``User.can_dispatch``); no actor is the system."""
+    _require_dispatcher(actor)
     if (station is None) == (heat_source is None):
         raise StopRefused(_("Choose a station or a heat source."))
     if expected_end_at <= starts_at:
@@ -183,7 +191,8 @@ def announce_stop(
 
 
 def end_stop(*, stop: PlannedStop, actor: Any = None) -> PlannedStop:
-    """Heat is back: text every household beneath the stop again."""
+    """Heat is back: text every household beneath the stop again (dispatch, or the system)."""
+    _require_dispatcher(actor)
     with transaction.atomic():
         stop = PlannedStop.objects.select_for_update().get(pk=stop.pk)
         if stop.ended_at is not None:

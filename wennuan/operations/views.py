@@ -7,6 +7,7 @@ from collections.abc import Iterable
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
@@ -20,6 +21,7 @@ from django.views.decorators.http import require_POST
 
 from wennuan.core.paging import page_size
 from wennuan.grid.models import Station
+from wennuan.operations.access import sees_network
 from wennuan.operations.alarms import AlarmRefused, acknowledge_alarm, clear_alarm
 from wennuan.operations.models import Alarm
 from wennuan.operations.selectors import (
@@ -30,6 +32,7 @@ from wennuan.operations.selectors import (
     open_incidents,
     station_trend,
 )
+from wennuan.people.models import User
 from wennuan.people.selectors import request_user
 
 
@@ -64,10 +67,19 @@ def _shown(rows: Iterable[StationStatus]) -> None:
         }
 
 
+def _network_user(request: HttpRequest) -> User:
+    """The user, if they may see the network's telemetry (``sees_network``), else 404: these
+    pages are company-internal, not for partner communities' workers."""
+    user = request_user(request)
+    if not sees_network(user):
+        raise Http404(_("Not found, or not in your area."))
+    return user
+
+
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
     """Heat sources → stations with live status, open alarms; the table refreshes itself."""
-    user = request_user(request)
+    user = _network_user(request)
     # Thousands of stations: their counts by status, and a page of them read from the
     # database, those that need a look first (?status= narrows).
     rows = network_status(user, status=request.GET.get("status", ""))
@@ -91,7 +103,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 @login_required
 def station(request: HttpRequest, pk: int) -> HttpResponse:
     found = (
-        Station.objects.for_user(request_user(request))
+        Station.objects.for_user(_network_user(request))
         .select_related("heat_source")
         .filter(pk=pk)
         .first()
@@ -114,7 +126,7 @@ def station(request: HttpRequest, pk: int) -> HttpResponse:
 def alarm_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     """Acknowledge or clear an alarm on a station this user may see, or of a work order they
     hold; then back to the page it was done from (the dashboard, or the work order)."""
-    user = request_user(request)
+    user = _network_user(request)
     alarm = Alarm.objects.filter(
         Q(station__in=Station.objects.for_user(user)) | Q(work_order__assignee=user), pk=pk
     ).first()
@@ -148,7 +160,7 @@ def incident_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
 
     user = request_user(request)
     incident = incidents_for_user(user).filter(pk=pk).first()
-    if incident is None or action not in {"update", "resolve"} or not user.sees_whole_city:
+    if incident is None or action not in {"update", "resolve"} or not user.can_dispatch:
         raise Http404(_("Not found, or not in your area."))
     try:
         if action == "update":
@@ -179,7 +191,9 @@ def incident_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
 
 @login_required
 def stops(request: HttpRequest) -> HttpResponse:
-    """Announce a planned stop (every household beneath is texted) and end current ones."""
+    """Announce a planned stop (every household beneath is texted) and end current ones.
+    Whole-city staff read the current stops (agents, to answer callers); announcing one is a
+    dispatch decision (``can_dispatch``)."""
     from wennuan.operations.forms import StopForm
     from wennuan.operations.models import PlannedStop
     from wennuan.operations.stops import StopRefused, announce_stop
@@ -187,6 +201,8 @@ def stops(request: HttpRequest) -> HttpResponse:
     user = request_user(request)
     if not user.sees_whole_city:
         raise Http404(_("Not found, or not in your area."))
+    if request.method == "POST" and not user.can_dispatch:
+        raise PermissionDenied
     form = StopForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -226,7 +242,7 @@ def stop_end(request: HttpRequest, pk: int) -> HttpResponse:
 
     user = request_user(request)
     stop = PlannedStop.objects.filter(pk=pk).first()
-    if stop is None or not user.sees_whole_city:
+    if stop is None or not user.can_dispatch:
         raise Http404(_("Not found, or not in your area."))
     try:
         end_stop(stop=stop, actor=user)

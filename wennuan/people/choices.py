@@ -22,6 +22,10 @@ CITYWIDE_ROLES = frozenset({Role.MANAGER, Role.DISPATCHER, Role.AGENT, Role.ADMI
 ZONE_ROLES = frozenset({Role.TECHNICIAN, Role.INSPECTOR})
 # Roles that may change master data (imports, zone assignments).
 MANAGING_ROLES = frozenset({Role.MANAGER, Role.ADMIN})
+# Roles that make dispatch decisions: who does which work (reassigning, handing over, the
+# board's bulk actions, giving a round), planned stops and network incidents. Agents see the
+# whole city to serve callers, but do not decide for it (OWASP ASVS 4.1.3, docs/security.md).
+DISPATCH_ROLES = frozenset({Role.MANAGER, Role.DISPATCHER, Role.ADMIN})
 
 
 class HealthStatus(TextChoices):

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from wennuan.people.choices import (
     CITYWIDE_ROLES,
+    DISPATCH_ROLES,
     MANAGING_ROLES,
     ZONE_ROLES,
     CheckInStatus,
@@ -130,6 +131,12 @@ class User(AbstractUser):
     def can_manage(self) -> bool:
         """Whether this user may import and edit master data."""
         return self.is_superuser or self.role in MANAGING_ROLES
+
+    @property
+    def can_dispatch(self) -> bool:
+        """Whether this user makes dispatch decisions: reassigning and handing over work, the
+        dispatch board's bulk actions, planned stops, network incidents, giving a round."""
+        return self.is_superuser or self.role in DISPATCH_ROLES
 
 
 class Shift(models.Model):

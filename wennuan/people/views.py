@@ -36,7 +36,7 @@ ROSTER_AHEAD = timedelta(days=366)
 
 
 def _may_edit(user: User) -> bool:
-    return user.sees_whole_city and user.role != Role.AGENT
+    return user.can_dispatch
 
 
 @login_required

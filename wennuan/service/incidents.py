@@ -245,10 +245,18 @@ def correlate_incidents(*, now: datetime | None = None) -> dict[str, int]:
     return counts
 
 
+def _require_dispatcher(actor: Any) -> None:
+    # Telling every linked resident, or resolving all their requests at once, is dispatch's
+    # decision (User.can_dispatch); no actor is the system (jobs, the demo).
+    if actor is not None and not actor.can_dispatch:
+        raise IncidentRefused(_("Only dispatchers, managers and administrators decide this."))
+
+
 def update_incident(
     *, incident: Incident, actor: Any, cause: str = "", expected_recovery_at: datetime | None = None
 ) -> Incident:
     """Change the cause or the expected recovery; every linked open request's resident hears."""
+    _require_dispatcher(actor)
     if not cause.strip() and expected_recovery_at is None:
         raise IncidentRefused(_("Give a new cause or an expected recovery time."))
     with transaction.atomic():
@@ -277,6 +285,7 @@ def resolve_incident(*, incident: Incident, actor: Any, note: str) -> int:
     asked to confirm), and the incident. Returns how many requests were resolved."""
     from wennuan.service.services import resolve_by_incident
 
+    _require_dispatcher(actor)
     if not note.strip():
         raise IncidentRefused(_("Say what was fixed."))
     with transaction.atomic():

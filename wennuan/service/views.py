@@ -19,6 +19,9 @@ from wennuan.emergency.services import read_flags, record_flag_views
 from wennuan.grid.models import Household
 from wennuan.grid.privacy import may_call_requester
 from wennuan.grid.selectors import duty_people_for_zone
+from wennuan.operations.access import sees_network
+from wennuan.operations.access import sees_network
+from wennuan.operations.models import Alarm
 from wennuan.people.choices import Role
 from wennuan.people.models import User
 from wennuan.people.selectors import request_user
@@ -84,7 +87,8 @@ def get_request_for_user(request: HttpRequest, pk: int) -> ServiceRequest:
 
 @login_required
 def board(request: HttpRequest) -> HttpResponse:
-    """The dispatch board; htmx refreshes the table every 30 seconds."""
+    """The dispatch board; htmx refreshes the table every 30 seconds. Agents read it (to
+    answer callers); its bulk actions and the hand-over are for dispatch (``can_dispatch``)."""
     user = request_user(request)
     if not user.sees_whole_city:
         raise PermissionDenied
@@ -113,7 +117,7 @@ def board(request: HttpRequest) -> HttpResponse:
 def board_bulk(request: HttpRequest) -> HttpResponse:
     """Bulk actions on the selected rows: dispatch again, or reassign to one person."""
     user = request_user(request)
-    if not user.sees_whole_city or request.method != "POST":
+    if not user.can_dispatch or request.method != "POST":
         raise PermissionDenied
     selected = ServiceRequest.objects.for_user(user).filter(pk__in=request.POST.getlist("selected"))
     action = request.POST.get("action")
@@ -157,6 +161,12 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
     is_assignee = found.assignee_id == user.pk
     # Vulnerability notes are personal data: the people who serve the home, and dispatch.
     show_vulnerability = user.sees_whole_city or is_assignee
+    # Station alarms are the company's telemetry: not shown to partner-community workers.
+    alarms = (
+        found.alarms.select_related("rule", "station", "acknowledged_by")
+        if sees_network(user)
+        else Alarm.objects.none()
+    )
     if show_vulnerability and found.household is not None and found.household.vulnerable:
         record_flag_views(
             household_ids=[found.household_id], viewer=user, where="request page: vulnerable"
@@ -177,13 +187,15 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
                 else []
             ),
             # A station-fault work order shows the alarm(s) that opened it, to acknowledge here.
-            "alarms": found.alarms.select_related("rule", "station", "acknowledged_by"),
+            "alarms": alarms,
             "context": request_context(found),
             "answers": answers_display(found),
             # Suggestions for the reassignment field: the zone's people for this duty.
             "suggestions": duty_people_for_zone(found.zone_id)[found.category.duty],
             "is_assignee": is_assignee,
-            "can_dispatch": user.sees_whole_city,
+            "can_dispatch": user.can_dispatch,
+            # Station telemetry and the network view are company-internal (operations.access).
+            "sees_network": sees_network(user),
             "show_vulnerability": show_vulnerability,
             # The resident's full number for those who call them (masked for the others).
             "full_phone": may_call_requester(user, found),
@@ -247,7 +259,7 @@ def _resolve(request: HttpRequest, found: ServiceRequest, user: User) -> str:
 
 
 def _reassign(request: HttpRequest, found: ServiceRequest, user: User) -> str:
-    if not user.sees_whole_city:
+    if not user.can_dispatch:
         raise PermissionDenied
     data = _form(ReassignForm, request)
     reassign_request(request=found, assignee=data["assignee"], actor=user, reason=data["reason"])
@@ -255,7 +267,8 @@ def _reassign(request: HttpRequest, found: ServiceRequest, user: User) -> str:
 
 
 def _dispatch(request: HttpRequest, found: ServiceRequest, user: User) -> str:
-    if not user.sees_whole_city:
+    # Dispatching again is the board's bulk "dispatch" for one request: a dispatch decision.
+    if not user.can_dispatch:
         raise PermissionDenied
     decision = dispatch_request(request=found, actor=user)
     return decision.note
@@ -315,7 +328,7 @@ def action(request: HttpRequest, pk: int, name: str) -> HttpResponse:
 def handover(request: HttpRequest) -> HttpResponse:
     """Send all of one person's open work to their deputies (dispatchers and managers)."""
     user = request_user(request)
-    if not user.sees_whole_city or request.method != "POST":
+    if not user.can_dispatch or request.method != "POST":
         raise PermissionDenied
     try:
         data = _form(HandoverForm, request)

@@ -182,6 +182,33 @@ def test_only_dispatchers_reassign(area):
     assert done.json()["assignee"]["username"] == area.deputy1.username
 
 
+def test_an_agent_reads_a_request_but_neither_reassigns_nor_dispatches_it(area):
+    filed = file_not_warm(area.household).request
+    events = RequestEvent.objects.count()
+    agent = client_for(make_user(Role.AGENT))
+    assert agent.get(f"{API}/requests/{filed.number}/").status_code == 200
+    reassign = agent.post(
+        f"{API}/requests/{filed.number}/reassign/",
+        {"assignee": area.deputy1.username, "reason": "closer"},
+        format="json",
+    )
+    dispatch = agent.post(f"{API}/requests/{filed.number}/dispatch/", format="json")
+    assert (reassign.status_code, dispatch.status_code) == (403, 403)
+    filed.refresh_from_db()
+    assert (filed.assignee, filed.status) == (area.owner, Status.ASSIGNED)
+    assert RequestEvent.objects.count() == events
+
+
+def test_a_community_worker_sees_their_station_but_not_its_telemetry(area):
+    station = area.household.building.station
+    worker = client_for(
+        make_user(Role.COMMUNITY_WORKER, community=area.household.building.complex.community)
+    )
+    assert worker.get(f"{API}/stations/{station.code}/").status_code == 200
+    assert worker.get(f"{API}/stations/{station.code}/readings/").status_code == 404
+    assert worker.get(f"{API}/stations/{station.code}/hours/").status_code == 404
+
+
 def test_the_board_filters_apply(area):
     cold = file_not_warm(area.household).request
     file_not_warm(area.household)

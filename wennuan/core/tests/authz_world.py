@@ -41,6 +41,8 @@ class World:
     own_request: Any  # the resident's own request
     zone: Any  # foreign zone (Z0001)
     far_zone: Any
+    far_station: Any  # feeds the far community: its community worker is in scope, yet refused
+    far_alarm: Any  # on the far station
     household: Any
     building: Any
     station: Any
@@ -129,7 +131,8 @@ def build_world() -> World:
     far_community = Community.objects.create(
         code="370699999001", name="远端测试社区", street=street
     )
-    far_building = make_building(zone=far_zone, community=far_community, station=make_station())
+    far_station = make_station()
+    far_building = make_building(zone=far_zone, community=far_community, station=far_station)
     resident_household = make_household(far_building)
 
     def staff(username: str, role: str, **fields: Any) -> Any:
@@ -188,6 +191,14 @@ def build_world() -> World:
         raised_at=now,
         last_seen_at=now,
         detail="authz",
+    )
+    far_alarm = Alarm.objects.create(
+        rule=AlarmRule.objects.order_by("pk")[0],
+        station=far_station,
+        severity="warning",
+        raised_at=now,
+        last_seen_at=now,
+        detail="authz far",
     )
     incident = Incident.objects.create(station=station, cause="authz", opened_at=now)
     stop = PlannedStop.objects.create(
@@ -251,6 +262,8 @@ def build_world() -> World:
         own_request=own_request,
         zone=zone,
         far_zone=far_zone,
+        far_station=far_station,
+        far_alarm=far_alarm,
         household=household,
         building=building,
         station=station,

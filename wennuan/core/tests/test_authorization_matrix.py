@@ -9,7 +9,9 @@ without an entry, ``test_every_openapi_operation_is_in_the_table`` for a new API
 Then, for each route, each persona who may not use it and GET and POST: anonymous visitors and
 residents (a portal session) are sent to the login (401/403 on the API), staff get 403/404 —
 the technician, inspector and community worker of another zone (ZFAR), and the whole-city
-roles for what their role may not do — and no table is written to (``WriteWatch``). Each
+roles for what their role may not do (agents: dispatch decisions) — and no table is written to
+(``WriteWatch``). A few routes have an "own-community" variant on ZFAR's station, which its
+community worker may not use either (company-internal telemetry). Each
 persona who may use a route gets its page (so a wrong argument cannot make the matrix pass),
 and lists seen by far staff show nothing of Z0001.
 
@@ -51,7 +53,10 @@ NOBODY: frozenset[str] = frozenset()
 STAFF = frozenset({TECH, INSP, COMM, AGENT, DISP, MGR, ADM})
 COMPANY = STAFF - {COMM}
 CITY = frozenset({AGENT, DISP, MGR, ADM})  # sees_whole_city
-DISPATCH = frozenset({DISP, MGR, ADM})  # emergency.services.dispatches
+DISPATCH = frozenset({DISP, MGR, ADM})  # can_dispatch (agents see the city, do not decide)
+# Those who see the far station's telemetry: the whole city and the far zone's technician and
+# inspector; not the far community's worker, whose community it feeds (company-internal).
+FAR_STATION = CITY | {TECH, INSP}
 MANAGE = frozenset({MGR, ADM})  # can_manage
 RESIDENT = frozenset({RES})
 
@@ -100,10 +105,10 @@ def _moment(hours: int) -> str:
     return (timezone.localtime() + timedelta(hours=hours)).strftime("%Y-%m-%dT%H:%M")
 
 
-def _service_action(name: str, body: W = none) -> Route:
+def _service_action(name: str, body: W = none, who: frozenset[str] = CITY) -> Route:
     return Route(
         "service:action",
-        CITY,
+        who,
         lambda w: {"pk": w.request.pk, "name": name},
         variant=name,
         post_only=True,
@@ -176,11 +181,12 @@ ROUTES: list[Route] = [
     ),
     Route("grid:import", MANAGE, body=lambda w: {"kind": "buildings"}),
     # --- service (staff) ----------------------------------------------------------------
+    # Agents read the board; its bulk actions and the hand-over are dispatch decisions.
     Route("service:board", CITY),
     Route(
         "service:bulk",
         NOBODY,
-        post_who=CITY,
+        post_who=DISPATCH,
         post_only=True,
         body=lambda w: {"selected": [w.request.pk], "action": "dispatch"},
         ok=frozenset({302}),
@@ -188,7 +194,7 @@ ROUTES: list[Route] = [
     Route(
         "service:handover",
         NOBODY,
-        post_who=CITY,
+        post_who=DISPATCH,
         post_only=True,
         body=lambda w: {"staff": w.request.assignee.username, "reason": "authz"},
         ok=frozenset({302}),
@@ -223,8 +229,12 @@ ROUTES: list[Route] = [
     _service_action("check_in", lambda w: {"equipment": ["mask", "gloves", "gown", "sanitiser"]}),
     _service_action("check_out", lambda w: {"note": "authz"}),
     _service_action("resolve", lambda w: {"note": "authz", "measured_temperature": "20"}),
-    _service_action("reassign", lambda w: {"assignee": w.users[AGENT].username, "reason": "authz"}),
-    _service_action("dispatch"),
+    _service_action(
+        "reassign",
+        lambda w: {"assignee": w.users[AGENT].username, "reason": "authz"},
+        who=DISPATCH,
+    ),
+    _service_action("dispatch", who=DISPATCH),
     _service_action("cancel", lambda w: {"reason": "authz"}),
     _service_action("duplicate", lambda w: {"original": w.other_request.number}),
     # --- portal (residents) -------------------------------------------------------------
@@ -327,11 +337,21 @@ ROUTES: list[Route] = [
         ok=frozenset({302}),
     ),
     # --- operations -----------------------------------------------------------------------
-    Route("operations:dashboard", STAFF, scoped_list=True),
+    # Company-internal telemetry: not for partner communities' workers, even for the station
+    # feeding their community (the "own-community" variants).
+    Route("operations:dashboard", COMPANY, scoped_list=True),
     Route("operations:station", CITY, lambda w: {"pk": w.station.pk}),
+    Route(
+        "operations:station",
+        FAR_STATION,
+        lambda w: {"pk": w.far_station.pk},
+        variant="own-community",
+    ),
+    # Agents read the current stops (callers ask); announcing and ending them is dispatch's.
     Route(
         "operations:stops",
         CITY,
+        post_who=DISPATCH,
         body=lambda w: {
             "code": w.station.code,
             "starts_at": _moment(2),
@@ -343,7 +363,7 @@ ROUTES: list[Route] = [
         "operations:stop_end",
         NOBODY,
         lambda w: {"pk": w.stop.pk},
-        post_who=CITY,
+        post_who=DISPATCH,
         post_only=True,
         ok=frozenset({302}),
     ),
@@ -368,11 +388,31 @@ ROUTES: list[Route] = [
         ok=frozenset({302}),
     ),
     Route(
+        "operations:alarm_action",
+        NOBODY,
+        lambda w: {"pk": w.far_alarm.pk, "action": "acknowledge"},
+        variant="acknowledge-own-community",
+        post_who=FAR_STATION,
+        post_only=True,
+        body=lambda w: {"note": "authz"},
+        ok=frozenset({302}),
+    ),
+    Route(
+        "operations:alarm_action",
+        NOBODY,
+        lambda w: {"pk": w.far_alarm.pk, "action": "clear"},
+        variant="clear-own-community",
+        post_who=FAR_STATION,
+        post_only=True,
+        body=lambda w: {"note": "authz"},
+        ok=frozenset({302}),
+    ),
+    Route(
         "operations:incident_action",
         NOBODY,
         lambda w: {"pk": w.incident.pk, "action": "update"},
         variant="update",
-        post_who=CITY,
+        post_who=DISPATCH,
         post_only=True,
         body=lambda w: {"cause": "authz", "expected_recovery_at": ""},
         ok=frozenset({302}),
@@ -382,7 +422,7 @@ ROUTES: list[Route] = [
         NOBODY,
         lambda w: {"pk": w.incident.pk, "action": "resolve"},
         variant="resolve",
-        post_who=CITY,
+        post_who=DISPATCH,
         post_only=True,
         body=lambda w: {"note": "authz"},
         ok=frozenset({302}),
@@ -526,7 +566,7 @@ ROUTES: list[Route] = [
         "inspections:round_assign",
         NOBODY,
         lambda w: {"pk": w.round.pk},
-        post_who=CITY,
+        post_who=DISPATCH,  # giving work is a dispatch decision; agents read the oversight
         post_only=True,
         body=lambda w: {"username": "inspector0002"},
         ok=frozenset({302}),
@@ -651,13 +691,14 @@ ROUTES: list[Route] = [
     _api_action("cancel", "cancel", lambda w: {"reason": "authz"}),
     _api_action("check-in", "check-in", lambda w: {"equipment": []}),
     _api_action("check-out", "check-out", lambda w: {"note": "authz"}),
-    _api_action("dispatch-again", "dispatch"),
+    _api_action("dispatch-again", "dispatch", who=DISPATCH),
     _api_action("duplicate", "duplicate", lambda w: {"original": w.other_request.number}),
     _api_action("guidance", "guidance", lambda w: {"note": "authz"}),
     _api_action(
         "reassign",
         "reassign",
         lambda w: {"assignee": w.users[AGENT].username, "reason": "authz"},
+        who=DISPATCH,
     ),
     _api_action("resolve", "resolve", lambda w: {"note": "authz", "measured_temperature": 20}),
     _api_action(
@@ -708,11 +749,25 @@ ROUTES: list[Route] = [
         openapi=("get /api/v1/stations/{code}/hours/",),
     ),
     Route(
+        "api:station-hours",
+        FAR_STATION,
+        lambda w: {"code": w.far_station.code},
+        variant="own-community",
+        api=True,
+    ),
+    Route(
         "api:station-readings",
         CITY,
         lambda w: {"code": w.station.code},
         api=True,
         openapi=("get /api/v1/stations/{code}/readings/",),
+    ),
+    Route(
+        "api:station-readings",
+        FAR_STATION,
+        lambda w: {"code": w.far_station.code},
+        variant="own-community",
+        api=True,
     ),
     Route("api:zone-list", STAFF, api=True, scoped_list=True, openapi=("get /api/v1/zones/",)),
     Route(

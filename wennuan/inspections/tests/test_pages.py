@@ -503,6 +503,23 @@ def test_a_dispatcher_gives_an_unassigned_round_to_a_zone_inspector(client, patr
     assert patrol.area.dispatcher.display_name in late.assign_reason
 
 
+def test_an_agent_reads_the_oversight_but_gives_no_round(client, patrol):
+    from wennuan.inspections.services import RoundRefused, assign_round
+
+    late = InspectionRound.objects.create(plan=patrol.plan, due_on=TODAY - timedelta(days=1))
+    agent = make_user(Role.AGENT)
+    client.force_login(agent)
+    page = client.get(reverse("inspections:oversight"))
+    assert page.status_code == 200
+    url = reverse("inspections:round_assign", args=[late.pk])
+    assert url not in page.content.decode()
+    assert client.post(url, {"username": patrol.deputy.username}).status_code == 404
+    with pytest.raises(RoundRefused):
+        assign_round(round_=late, assignee=patrol.deputy, actor=agent)
+    late.refresh_from_db()
+    assert (late.assignee, late.assign_reason) == (None, "")
+
+
 def test_oversight_lists_findings_open_and_closed(client, patrol):
     round_ = todays_round(patrol)
     client.force_login(patrol.inspector)

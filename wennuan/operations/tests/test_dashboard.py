@@ -98,7 +98,7 @@ def test_someone_who_may_see_no_station_gets_an_empty_dashboard(client):
     """On PostgreSQL the latest readings are read with raw SQL around the visible stations'
     query, which Django cannot write for "no station at all"."""
     feed(make_station(), 1, 47)
-    client.force_login(make_user(Role.COMMUNITY_WORKER))
+    client.force_login(make_user(Role.TECHNICIAN))  # holds no duty in any zone
     page = client.get(reverse("operations:dashboard"))
     assert page.status_code == 200
     assert statuses(client) == {}
@@ -318,3 +318,136 @@ def test_the_dispatch_board_says_how_many_alarms_and_incidents_are_open(client):
     open_incident(station_id=station.pk, cause="x")
     board = client.get(reverse("service:board"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "1 open station alarm" in board and "1 open network incident" in board
+
+
+# --- least privilege (OWASP ASVS 4.1.3, docs/security.md "Authorization") -----------------
+
+
+def _alarm_on(station: Any) -> Alarm:
+    return Alarm.objects.create(
+        rule=AlarmRule.objects.first(),
+        station=station,
+        severity="warning",
+        raised_at=timezone.now(),
+        last_seen_at=timezone.now(),
+    )
+
+
+def test_a_community_worker_sees_no_telemetry_not_even_of_their_own_community(client):
+    """The network's telemetry is company-internal: the worker of the community a station
+    feeds gets neither the dashboard, the station's page nor its alarms (404, as for what is
+    not in one's area), and acknowledging or clearing one changes nothing."""
+    from wennuan.grid.tests.factories import make_community
+    from wennuan.operations.models import AlarmEvent
+
+    community = make_community()
+    station = make_station()
+    make_building(community=community, station=station)
+    feed(station, 1, 47)
+    alarm = _alarm_on(station)
+    worker = make_user(Role.COMMUNITY_WORKER, community=community)
+    client.force_login(worker)
+    assert client.get(reverse("operations:dashboard")).status_code == 404
+    assert client.get(reverse("operations:dashboard"), HTTP_HX_REQUEST="true").status_code == 404
+    assert client.get(reverse("operations:station", args=[station.pk])).status_code == 404
+    for action, body in (("acknowledge", {}), ("clear", {"note": "恢复"})):
+        refused = client.post(reverse("operations:alarm_action", args=[alarm.pk, action]), body)
+        assert refused.status_code == 404
+    alarm.refresh_from_db()
+    assert (alarm.status, alarm.acknowledged_by) == (AlarmStatus.ACTIVE, None)
+    assert not AlarmEvent.objects.filter(alarm=alarm).exists()
+    # Nothing in the menu leads there.
+    menu = [item["url"] for item in client.get(reverse("home")).context["nav_items"]]
+    assert not [url for url in menu if url.startswith("/operations/")]
+
+
+def test_the_alarm_lifecycle_refuses_a_community_worker():
+    from wennuan.operations.alarms import AlarmRefused, acknowledge_alarm, clear_alarm
+
+    alarm = _alarm_on(make_station())
+    worker = make_user(Role.COMMUNITY_WORKER)
+    with pytest.raises(AlarmRefused, match="company"):
+        acknowledge_alarm(alarm=alarm, actor=worker)
+    with pytest.raises(AlarmRefused, match="company"):
+        clear_alarm(alarm=alarm, actor=worker, note="恢复")
+    alarm.refresh_from_db()
+    assert alarm.status == AlarmStatus.ACTIVE and not alarm.events.exists()
+
+
+def test_an_agent_reads_the_stops_but_neither_announces_nor_ends_one(client):
+    from wennuan.notify.models import Notification
+    from wennuan.operations.models import PlannedStop
+
+    station = make_station()
+    stop = PlannedStop.objects.create(
+        station=station,
+        starts_at=timezone.now(),
+        expected_end_at=timezone.now() + timedelta(hours=4),
+        reason="检修",
+    )
+    client.force_login(make_user(Role.AGENT))
+    page = client.get(reverse("operations:stops"))
+    assert page.status_code == 200 and list(page.context["stops"]) == [stop]
+    html = page.content.decode()
+    assert reverse("operations:stop_end", args=[stop.pk]) not in html
+    assert 'name="reason"' not in html  # no announce form
+    client.force_login(make_user(Role.DISPATCHER))
+    shown = client.get(reverse("operations:stops")).content.decode()
+    assert reverse("operations:stop_end", args=[stop.pk]) in shown and 'name="reason"' in shown
+    client.force_login(make_user(Role.AGENT))
+    announced = client.post(
+        reverse("operations:stops"),
+        {
+            "code": station.code,
+            "starts_at": "2026-12-01T08:00",
+            "expected_end_at": "2026-12-01T12:00",
+            "reason": "管道检修",
+        },
+    )
+    assert announced.status_code == 403
+    assert client.post(reverse("operations:stop_end", args=[stop.pk])).status_code == 404
+    assert list(PlannedStop.objects.all()) == [stop]
+    stop.refresh_from_db()
+    assert stop.ended_at is None and not Notification.objects.exists()
+
+
+def test_an_agent_neither_updates_nor_resolves_an_incident(client):
+    from wennuan.service.choices import IncidentStatus, Status
+    from wennuan.service.incidents import open_incident
+    from wennuan.service.tests.factories import file_not_warm, make_area
+
+    area = make_area()
+    request = file_not_warm(area.household).request
+    incident = open_incident(station_id=area.household.building.station_id, cause="主泵跳闸")
+    events = incident.events.count()
+    client.force_login(make_user(Role.AGENT))
+    update = client.post(
+        reverse("operations:incident_action", args=[incident.pk, "update"]), {"cause": "x"}
+    )
+    resolve = client.post(
+        reverse("operations:incident_action", args=[incident.pk, "resolve"]), {"note": "x"}
+    )
+    assert (update.status_code, resolve.status_code) == (404, 404)
+    incident.refresh_from_db()
+    request.refresh_from_db()
+    assert (incident.status, incident.cause) == (IncidentStatus.OPEN, "主泵跳闸")
+    assert incident.events.count() == events and request.status != Status.RESOLVED
+
+
+def test_stops_and_incidents_refuse_an_agent_in_the_service_too():
+    from wennuan.operations.stops import StopRefused, announce_stop
+    from wennuan.service.incidents import IncidentRefused, open_incident, resolve_incident
+
+    station = make_station()
+    agent = make_user(Role.AGENT)
+    with pytest.raises(StopRefused, match="dispatchers"):
+        announce_stop(
+            station=station,
+            starts_at=timezone.now(),
+            expected_end_at=timezone.now() + timedelta(hours=1),
+            reason="检修",
+            actor=agent,
+        )
+    incident = open_incident(station_id=station.pk, cause="x")
+    with pytest.raises(IncidentRefused, match="dispatchers"):
+        resolve_incident(incident=incident, actor=agent, note="done")

@@ -107,10 +107,19 @@ def _assign(
     )
 
 
+def _require_dispatcher(actor: User) -> None:
+    # Who does which work is decided by dispatch (User.can_dispatch): the hotline's agents see
+    # every request to answer callers, but do not move work between people.
+    if not actor.can_dispatch:
+        raise TransitionRefused(_("Only dispatchers, managers and administrators decide this."))
+
+
 def reassign_request(
     *, request: ServiceRequest, assignee: User, actor: User, reason: str
 ) -> ServiceRequest:
-    """Hand an open request to someone else, with a reason (recorded, not shown to residents)."""
+    """Hand an open request to someone else, with a reason (recorded, not shown to residents).
+    A dispatch decision: ``actor`` must be dispatch (``User.can_dispatch``)."""
+    _require_dispatcher(actor)
     if not reason.strip():
         raise TransitionRefused(_("Give a reason for the reassignment."))
     if not assignee.is_active:
@@ -127,7 +136,9 @@ def reassign_request(
 
 
 def reassign_open_work(*, staff: User, actor: User, reason: str) -> list[ServiceRequest]:
-    """Send all of one person's open work on to their deputies (e.g. they fell ill)."""
+    """Send all of one person's open work on to their deputies (e.g. they fell ill). A dispatch
+    decision: ``actor`` must be dispatch (``User.can_dispatch``)."""
+    _require_dispatcher(actor)
     if not reason.strip():
         raise TransitionRefused(_("Give a reason for the reassignment."))
     moved = []

@@ -144,6 +144,26 @@ def test_bulk_reassignment_sends_open_work_to_the_deputy():
     assert set(ServiceRequest.objects.values_list("assignee", flat=True)) == {area.deputy1.pk}
 
 
+def test_only_dispatch_reassigns_or_hands_over_and_a_refusal_changes_nothing():
+    from wennuan.grid.tests.factories import make_user
+    from wennuan.people.choices import Role
+    from wennuan.service.services import TransitionRefused
+
+    area = make_area()
+    request = file_not_warm(area.household).request
+    events = RequestEvent.objects.count()
+    for role in (Role.AGENT, Role.TECHNICIAN, Role.COMMUNITY_WORKER):
+        someone = make_user(role)
+        with pytest.raises(TransitionRefused, match="dispatchers"):
+            reassign_request(request=request, assignee=area.deputy2, actor=someone, reason="x")
+        with pytest.raises(TransitionRefused, match="dispatchers"):
+            reassign_open_work(staff=area.owner, actor=someone, reason="x")
+    assert ServiceRequest.objects.get(pk=request.pk).assignee == area.owner
+    assert RequestEvent.objects.count() == events
+    for role in (Role.MANAGER, Role.ADMIN):
+        reassign_request(request=request, assignee=area.deputy2, actor=make_user(role), reason="x")
+
+
 def test_dispatcher_lead_is_preferred_over_other_dispatchers():
     area = make_area()
     Shift.objects.exclude(staff=area.dispatcher).delete()

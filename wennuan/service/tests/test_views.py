@@ -344,3 +344,83 @@ def test_reassigning_to_an_unknown_login_name_is_refused(client, area):
     )
     assert any("nobody-here" in str(m) for m in response.context["messages"])
     assert ServiceRequest.objects.get(pk=request.pk).assignee == area.owner
+
+
+# --- dispatch decisions are dispatch's (OWASP ASVS 4.1.3): agents read, do not decide ------
+
+
+def _unchanged(request: ServiceRequest) -> tuple[object, ...]:
+    """What a refused dispatch decision must leave as it was."""
+    found = ServiceRequest.objects.get(pk=request.pk)
+    return (found.assignee_id, found.status, found.assigned_at, found.events.count())
+
+
+def test_an_agent_reads_the_board_without_its_bulk_actions_or_hand_over(client, area):
+    file_not_warm(area.household)
+    client.force_login(make_user(Role.AGENT))
+    page = client.get(reverse("service:board"))
+    assert page.status_code == 200
+    assert len(page.context["page"].object_list) == 1
+    html = page.content.decode()
+    assert 'name="action"' not in html  # the bulk-action card
+    assert reverse("service:handover") not in html
+    client.force_login(area.dispatcher)
+    html = client.get(reverse("service:board")).content.decode()
+    assert 'name="action"' in html and reverse("service:handover") in html
+
+
+def test_an_agents_bulk_actions_are_refused_and_change_nothing(client, area):
+    request = file_not_warm(area.household).request
+    before = _unchanged(request)
+    client.force_login(make_user(Role.AGENT))
+    for body in (
+        {"action": "reassign", "assignee": area.deputy2.username, "reason": "顺路"},
+        {"action": "dispatch"},
+    ):
+        response = client.post(reverse("service:bulk"), {**body, "selected": [request.pk]})
+        assert response.status_code == 403, body
+    assert _unchanged(request) == before
+
+
+def test_an_agent_cannot_hand_over_a_persons_open_work(client, area):
+    request = file_not_warm(area.household).request
+    before = _unchanged(request)
+    client.force_login(make_user(Role.AGENT))
+    response = client.post(
+        reverse("service:handover"), {"staff": area.owner.username, "reason": "发烧"}
+    )
+    assert response.status_code == 403
+    assert _unchanged(request) == before
+
+
+def test_an_agent_opens_a_request_but_cannot_reassign_or_dispatch_it(client, area):
+    request = file_not_warm(area.household).request
+    before = _unchanged(request)
+    client.force_login(make_user(Role.AGENT))
+    page = client.get(reverse("service:detail", args=[request.pk]))
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert reverse("service:action", args=[request.pk, "reassign"]) not in html
+    assert reverse("service:action", args=[request.pk, "dispatch"]) not in html
+    # What agents may still do on the phone shows: accept, mark a duplicate, cancel.
+    for action in ("accept", "duplicate", "cancel"):
+        assert reverse("service:action", args=[request.pk, action]) in html, action
+    reassign = client.post(
+        reverse("service:action", args=[request.pk, "reassign"]),
+        {"assignee": area.deputy2.username, "reason": "顺路"},
+    )
+    dispatch = client.post(reverse("service:action", args=[request.pk, "dispatch"]))
+    assert (reassign.status_code, dispatch.status_code) == (403, 403)
+    assert _unchanged(request) == before
+
+
+def test_a_superuser_of_any_role_makes_dispatch_decisions(client, area):
+    request = file_not_warm(area.household).request
+    boss = make_user(Role.AGENT, is_superuser=True)
+    assert boss.can_dispatch and not make_user(Role.AGENT).can_dispatch
+    client.force_login(boss)
+    client.post(
+        reverse("service:action", args=[request.pk, "reassign"]),
+        {"assignee": area.deputy2.username, "reason": "顺路"},
+    )
+    assert ServiceRequest.objects.get(pk=request.pk).assignee == area.deputy2
