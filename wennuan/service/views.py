@@ -20,7 +20,6 @@ from wennuan.grid.models import Household
 from wennuan.grid.privacy import may_call_requester
 from wennuan.grid.selectors import duty_people_for_zone
 from wennuan.operations.access import sees_network
-from wennuan.operations.access import sees_network
 from wennuan.operations.models import Alarm
 from wennuan.people.choices import Role
 from wennuan.people.models import User
