@@ -61,12 +61,14 @@ class RequestFilter(django_filters.FilterSet):  # type: ignore[misc]
     q = django_filters.CharFilter(
         label=_("Number or address"), method="search", widget=QuickTextInput
     )
-    # distinct=False: status is a column of the request itself, and SELECT DISTINCT over every
-    # column cost the board 60 ms at a season of requests.
+    # One ``status IN (…)`` (method): django-filter's default ORs one ``status = …`` per value
+    # and adds SELECT DISTINCT over every column (60 ms at a season of requests); PostgreSQL
+    # walks the whole status index to test the ORs (5.8 ms) where IN is an index condition
+    # (0.3 ms).
     status = django_filters.MultipleChoiceFilter(
         label=_("Status"),
         choices=Status.choices,
-        distinct=False,
+        method="in_status",
         widget=QuickSelectMultiple(attrs={"size": 3, "class": "form-select form-select-sm"}),
     )
     # A zone's pk (the drop-down), or its code or part of its name (the text box of a large
@@ -94,6 +96,11 @@ class RequestFilter(django_filters.FilterSet):  # type: ignore[misc]
     class Meta:
         model = ServiceRequest
         fields: list[str] = []
+
+    def in_status(
+        self, queryset: QuerySet[ServiceRequest], name: str, value: list[str]
+    ) -> QuerySet[ServiceRequest]:
+        return queryset.filter(status__in=value) if value else queryset
 
     def in_zone(
         self, queryset: QuerySet[ServiceRequest], name: str, value: str

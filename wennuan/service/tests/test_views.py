@@ -85,6 +85,21 @@ def test_a_board_row_shows_the_request_and_escapes_what_people_typed(client, are
     assert status_zh != "Assigned"
 
 
+def test_the_board_filters_by_several_statuses_at_once(client, area):
+    open_one = file_not_warm(area.household).request
+    closed = file_not_warm(area.household).request
+    ServiceRequest.objects.filter(pk=closed.pk).update(status=Status.CLOSED)
+    client.force_login(area.dispatcher)
+
+    def numbers(*statuses: str) -> set[str]:
+        page = client.get(reverse("service:board"), {"status": list(statuses)}).context["page"]
+        return {r.number for r in page.object_list}
+
+    assert numbers() == {open_one.number}  # no status chosen: the open ones
+    assert numbers(Status.CLOSED) == {closed.number}
+    assert numbers(Status.CLOSED, Status.ASSIGNED) == {open_one.number, closed.number}
+
+
 def test_an_empty_board_says_so(client, area):
     client.force_login(area.dispatcher)
     html = client.get(reverse("service:board"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
