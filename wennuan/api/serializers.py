@@ -7,6 +7,8 @@ from typing import Any
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from wennuan.core.privacy import mask_phone
@@ -14,14 +16,33 @@ from wennuan.grid.choices import Duty
 from wennuan.grid.models import Building, HeatSource, Household, Station, Zone, ZoneAssignment
 from wennuan.grid.privacy import may_call_household, may_call_requester
 from wennuan.operations.models import StationHour, StationReading
+from wennuan.people.choices import Role
 from wennuan.people.models import User
+from wennuan.service.choices import Status
 from wennuan.service.models import RequestEvent, ServiceCategory, ServiceRequest
 from wennuan.service.services import MAX_DESCRIPTION, PPE_ITEMS
 
 
+@extend_schema_field(OpenApiTypes.STR)
+class ChoiceLabelField(serializers.Field):  # type: ignore[type-arg]
+    """The label of a choice (``status`` → "Assigned" / "已派单"), in the request's language.
+
+    Read from the choices, not through ``get_FOO_display``: DRF inspects the signature of a
+    bound method each time it calls one, ~100 times for a page of 50 requests (~3 ms).
+    """
+
+    def __init__(self, choices: Any, **kwargs: Any) -> None:
+        kwargs["read_only"] = True
+        super().__init__(**kwargs)
+        self.labels = dict(choices)
+
+    def to_representation(self, value: Any) -> str:
+        return str(self.labels.get(value, value))
+
+
 class StaffSerializer(serializers.ModelSerializer[User]):
     display_name = serializers.CharField(read_only=True)
-    role_label = serializers.CharField(source="get_role_display", read_only=True)
+    role_label = ChoiceLabelField(Role.choices, source="role")
 
     class Meta:
         model = User
@@ -41,7 +62,7 @@ class RequestSerializer(serializers.ModelSerializer[ServiceRequest]):
         slug_field="code", read_only=True
     )
     category_name = serializers.CharField(source="category.name", read_only=True)
-    status_label = serializers.CharField(source="get_status_display", read_only=True)
+    status_label = ChoiceLabelField(Status.choices, source="status")
     household: serializers.SlugRelatedField[Household] = serializers.SlugRelatedField(
         slug_field="account_number", read_only=True
     )
@@ -256,7 +277,7 @@ class StationHourSerializer(serializers.ModelSerializer[StationHour]):
 
 class ZoneOwnerSerializer(serializers.ModelSerializer[ZoneAssignment]):
     staff = StaffSerializer(read_only=True)
-    duty_label = serializers.CharField(source="get_duty_display", read_only=True)
+    duty_label = ChoiceLabelField(Duty.choices, source="duty")
 
     class Meta:
         model = ZoneAssignment

@@ -452,3 +452,19 @@ def test_a_stations_readings_page_by_cursor_within_the_window_and_scope(area):
 
     assign(assign_elsewhere, Duty.REPAIR, stranger)
     assert client_for(stranger).get(url).status_code == 404
+
+
+def test_labels_of_choices_come_in_the_callers_language(area):
+    request = file_not_warm(area.household).request
+    client = client_for(area.dispatcher)
+    found = client.get(f"{API}/requests/{request.number}/").json()  # the client asks for English
+    assert (found["status"], found["status_label"]) == ("assigned", "Assigned")
+    assert (found["assignee"]["role"], found["assignee"]["role_label"]) == (
+        "technician",
+        "Technician",
+    )
+    token = Token.objects.get(user=area.dispatcher)
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    chinese = client.get(f"{API}/requests/{request.number}/")
+    assert chinese.json()["status_label"] == "已派单"
+    assert chinese.json()["assignee"]["role_label"] == "维修技术员"
