@@ -294,6 +294,8 @@ def recovered_stations(station_ids: list[int], *, now: datetime | None = None) -
     plus one for open alarms)."""
     from django.conf import settings
 
+    if not station_ids:  # the usual case on the dashboard: no open incident
+        return set()
     now = now or timezone.now()
     window = timedelta(minutes=settings.INCIDENT_RECOVERY_MINUTES)
     rows = (

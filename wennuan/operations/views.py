@@ -4,6 +4,7 @@ acknowledge / clear. Thin: reads from selectors, every change through services."
 from __future__ import annotations
 
 from collections.abc import Iterable
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -12,7 +13,6 @@ from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.template.defaultfilters import floatformat
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -35,12 +35,23 @@ from wennuan.operations.selectors import (
 from wennuan.people.models import User
 from wennuan.people.selectors import request_user
 
+TENTH = Decimal("0.1")
+
+
+def one_decimal(value: float) -> str:
+    """``value|floatformat:1`` ("12.3", halves rounded up) without its trip through the
+    locale's number format (~20 µs a value, 4 ms of the network view's 200 values): both of
+    the site's languages write a decimal point and no grouping (USE_THOUSAND_SEPARATOR is
+    off)."""
+    rounded = Decimal(str(value)).quantize(TENTH, rounding=ROUND_HALF_UP)
+    return str(rounded.copy_abs() if rounded.is_zero() else rounded)  # "0.0", never "-0.0"
+
 
 def _shown(rows: Iterable[StationStatus]) -> None:
     """Each row's link, status badge and values as the page shows them, written here rather
     than by the template's tags and filters (``url``, the status's if-chain, ``date``, four
     ``floatformat``): per row they cost the network view ~0.3 ms, 15 ms a page of 50. The
-    values are those filters' own output (``floatformat`` called directly)."""
+    values are what those filters write (``one_decimal`` is ``floatformat:1``)."""
     badges = {
         "ok": ("text-bg-success", _("ok")),
         "deviation": ("text-bg-warning", _("deviation")),
@@ -50,7 +61,7 @@ def _shown(rows: Iterable[StationStatus]) -> None:
     station_url = reverse("operations:station", args=[0]).removesuffix("0/")
 
     def tenths(value: float | None) -> str:
-        return "—" if value is None else floatformat(value, 1) or "—"
+        return "—" if value is None else one_decimal(value)
 
     for row in rows:
         row.url = f"{station_url}{row.station.pk}/"

@@ -451,3 +451,19 @@ def test_stops_and_incidents_refuse_an_agent_in_the_service_too():
     incident = open_incident(station_id=station.pk, cause="x")
     with pytest.raises(IncidentRefused, match="dispatchers"):
         resolve_incident(incident=incident, actor=agent, note="done")
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_one_decimal_writes_what_floatformat_writes(language):
+    import random
+
+    from django.template.defaultfilters import floatformat
+    from django.utils import translation
+
+    from wennuan.operations.views import one_decimal
+
+    rng = random.Random(5)
+    values = [0.0, -0.0, 0.05, -0.05, -0.04, 12.25, -12.25, 99.95, 1e6 + 0.05, 1e-7, -1e-7]
+    values += [round(rng.uniform(-40, 140), rng.randint(0, 5)) for _ in range(2000)]
+    with translation.override(language):
+        assert [one_decimal(v) for v in values] == [floatformat(v, 1) for v in values]
