@@ -105,7 +105,9 @@ def _user(request: Request) -> User:
 def _require_dispatch(request: Request) -> None:
     # Who does which work is dispatch's decision (User.can_dispatch), not the hotline's.
     if not _user(request).can_dispatch:
-        raise exceptions.PermissionDenied(_("Only dispatchers and managers may do this."))
+        raise exceptions.PermissionDenied(
+            _("Only dispatchers, managers and administrators decide this.")
+        )
 
 
 Change = Callable[[ServiceRequest, User, dict[str, Any]], Any]

@@ -7,6 +7,12 @@ from typing import Any
 
 from wennuan.people.choices import Role
 
+# The company's own roles, listed (not "all but community workers"): a role added later sees
+# no telemetry until it is put here.
+NETWORK_ROLES = frozenset(
+    {Role.MANAGER, Role.DISPATCHER, Role.AGENT, Role.TECHNICIAN, Role.INSPECTOR, Role.ADMIN}
+)
+
 
 def sees_network(user: Any) -> bool:
     """The company's own staff, each within their scope (``Station.objects.for_user``).
@@ -17,5 +23,5 @@ def sees_network(user: Any) -> bool:
     return bool(
         getattr(user, "is_authenticated", False)
         and user.is_active
-        and (user.is_superuser or user.role != Role.COMMUNITY_WORKER)
+        and (user.is_superuser or user.role in NETWORK_ROLES)
     )

@@ -3,6 +3,7 @@ acknowledge / clear. Thin: reads from selectors, every change through services."
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -43,6 +44,8 @@ def one_decimal(value: float) -> str:
     locale's number format (~20 µs a value, 4 ms of the network view's 200 values): both of
     the site's languages write a decimal point and no grouping (USE_THOUSAND_SEPARATOR is
     off)."""
+    if not math.isfinite(value):  # ingest refuses these; a dash rather than a crash
+        return "—"
     rounded = Decimal(str(value)).quantize(TENTH, rounding=ROUND_HALF_UP)
     return str(rounded.copy_abs() if rounded.is_zero() else rounded)  # "0.0", never "-0.0"
 

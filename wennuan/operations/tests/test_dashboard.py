@@ -467,3 +467,4 @@ def test_one_decimal_writes_what_floatformat_writes(language):
     values += [round(rng.uniform(-40, 140), rng.randint(0, 5)) for _ in range(2000)]
     with translation.override(language):
         assert [one_decimal(v) for v in values] == [floatformat(v, 1) for v in values]
+    assert one_decimal(float("nan")) == one_decimal(float("inf")) == "—"

@@ -34,8 +34,7 @@ PRIORITY_CLASSES: dict[int, str] = {
 # A row of the board; selectors.BOARD_COLUMNS fetches just the columns it shows.
 BOARD_ROW = (
     '<tr data-request="{number}">'
-    '<td><input class="form-check-input" type="checkbox" name="selected" value="{pk}"'
-    ' aria-label="{number}"></td>'
+    "<td>{checkbox}</td>"
     '<td><a href="{url}">{number}</a><div class="small text-body-secondary">{channel}</div></td>'
     "<td>{category}{temperature}</td>"
     "<td>{address}</td>"
@@ -59,11 +58,17 @@ def request_badges(request: ServiceRequest) -> SafeString:
     )
 
 
+CHECKBOX = (
+    '<input class="form-check-input" type="checkbox" name="selected" value="{}" aria-label="{}">'
+)
+
+
 @register.simple_tag
-def board_rows(requests: Iterable[ServiceRequest]) -> SafeString:
-    """The dispatch board's rows: a checkbox for the bulk actions, the number (linked) and
-    channel, category and measured temperature, address, status, assignee, next due time
-    and the badges. Every value is escaped by ``format_html``."""
+def board_rows(requests: Iterable[ServiceRequest], selectable: bool = False) -> SafeString:
+    """The dispatch board's rows: a checkbox for the bulk actions (``selectable``: for those
+    who may use them), the number (linked) and channel, category and measured temperature,
+    address, status, assignee, next due time and the badges. Every value is escaped by
+    ``format_html``."""
     detail_url = reverse("service:detail", args=[0]).removesuffix("0/")
     return format_html_join(
         "\n",
@@ -71,7 +76,7 @@ def board_rows(requests: Iterable[ServiceRequest]) -> SafeString:
         (
             {
                 "number": r.number,
-                "pk": r.pk,
+                "checkbox": format_html(CHECKBOX, r.pk, r.number) if selectable else "",
                 "url": f"{detail_url}{r.pk}/",
                 "channel": r.get_channel_display(),
                 "category": r.category.name,

@@ -379,9 +379,11 @@ def test_an_agent_reads_the_board_without_its_bulk_actions_or_hand_over(client, 
     html = page.content.decode()
     assert 'name="action"' not in html  # the bulk-action card
     assert reverse("service:handover") not in html
+    assert 'name="selected"' not in html  # no row to select for actions they cannot take
     client.force_login(area.dispatcher)
     html = client.get(reverse("service:board")).content.decode()
     assert 'name="action"' in html and reverse("service:handover") in html
+    assert 'name="selected"' in html
 
 
 def test_an_agents_bulk_actions_are_refused_and_change_nothing(client, area):
