@@ -21,11 +21,11 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from wennuan.api.serializers import StaffSerializer
+from wennuan.api.serializers import ChoiceLabelField, StaffSerializer
 from wennuan.api.views import IDEMPOTENCY_KEY, IdempotentMixin, _user
 from wennuan.grid.models import Building, Station, Zone
 from wennuan.inspections import services
-from wennuan.inspections.choices import FacilityKind, RoundStatus
+from wennuan.inspections.choices import Condition, FacilityKind, RoundStatus
 from wennuan.inspections.models import (
     ChecklistItem,
     Facility,
@@ -40,8 +40,8 @@ from wennuan.service.choices import OPEN_STATUSES, Status
 
 
 class FacilitySerializer(serializers.ModelSerializer[Facility]):
-    kind_label = serializers.CharField(source="get_kind_display", read_only=True)
-    condition_label = serializers.CharField(source="get_condition_display", read_only=True)
+    kind_label = ChoiceLabelField(FacilityKind.choices, source="kind")
+    condition_label = ChoiceLabelField(Condition.choices, source="condition")
     building: serializers.SlugRelatedField[Building] = serializers.SlugRelatedField(
         slug_field="code", read_only=True, allow_null=True
     )
@@ -111,7 +111,7 @@ class InspectionRoundSerializer(serializers.ModelSerializer[InspectionRound]):
         read_only=True,
         help_text=f"One of {', '.join(RoundStatus.values)}; status_label says it in words.",
     )
-    status_label = serializers.CharField(source="get_status_display", read_only=True)
+    status_label = ChoiceLabelField(RoundStatus.choices, source="status")
     assignee = StaffSerializer(read_only=True, allow_null=True)
 
     class Meta:

@@ -323,3 +323,16 @@ def test_a_community_worker_sees_no_inspection_data_outside_their_community(patr
     worker = client_for(make_user(Role.COMMUNITY_WORKER))  # no community
     for collection in ("facilities", "plans", "rounds", "findings"):
         assert worker.get(f"{API}/{collection}/").json()["count"] == 0
+
+
+def test_facilities_and_rounds_carry_their_labels(patrol):
+    from wennuan.inspections.choices import Condition, FacilityKind, RoundStatus
+
+    mine = round_for(patrol)
+    client = client_for(patrol.inspector)
+    facility = client.get(f"{API}/facilities/{patrol.facilities[0].code}/").json()
+    assert facility["kind_label"] == str(FacilityKind(facility["kind"]).label)
+    assert facility["condition_label"] == str(Condition(facility["condition"]).label)
+    found = client.get(f"{API}/rounds/{mine.pk}/").json()
+    assert found["status_label"] == str(RoundStatus(found["status"]).label)
+    assert found["status_label"] != found["status"]
